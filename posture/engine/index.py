@@ -1,0 +1,253 @@
+"""Per-snapshot lookups the engine needs: peers for addresses, applicable policies per label
+set (memoised: endpoints with equal labels share one answer), host endpoints per node."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from posture.engine.chain import Chain, ChainMode, TierGroup
+from posture.engine.flows import Universe
+from posture.engine.match import MatchContext
+from posture.engine.peers import Peer, PeerKind
+from posture.engine.verdict import Stage
+from posture.model.endpoints import HostEndpoint, Node, Pod
+from posture.model.meta import Labels
+from posture.model.net import IPSet, ip_to_int
+from posture.model.policy import Direction, Policy, Profile, Tier
+from posture.model.snapshot import Snapshot
+
+
+class PolicySet(enum.Enum):
+    """Which policies a stage considers (§2.2 point 4, §5.4)."""
+
+    NORMAL = "normal"  # neither preDNAT nor doNotTrack
+    FORWARD = "forward"  # applyOnForward, neither preDNAT nor doNotTrack
+    PRE_DNAT = "pre-dnat"
+    UNTRACKED = "untracked"
+
+
+def _in_set(p: Policy, which: PolicySet) -> bool:
+    if which is PolicySet.NORMAL:
+        return p.normal
+    if which is PolicySet.FORWARD:
+        return p.normal and p.apply_on_forward
+    if which is PolicySet.PRE_DNAT:
+        return p.pre_dnat
+    return p.do_not_track
+
+
+def _family(address: str) -> int:
+    return ip_to_int(address)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHosts:
+    """The host endpoints of one node."""
+
+    wildcard: HostEndpoint | None
+    named: tuple[HostEndpoint, ...]
+
+    @property
+    def any(self) -> bool:
+        return self.wildcard is not None or bool(self.named)
+
+    def for_address(self, address: str) -> HostEndpoint | None:
+        """The HEP governing traffic to/from ``address`` on this node (§5.1): a named HEP whose
+        expectedIPs hold it, else an interface-named HEP (assumed to be the main interface),
+        else the ``*`` HEP."""
+        for h in self.named:
+            if address in h.expected_ips:
+                return h
+        for h in self.named:
+            if h.interface and not h.expected_ips:
+                return h
+        return self.wildcard
+
+
+class Index:
+    """Lookups over one Snapshot. Built once per analysis; holds no global state."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        protos: set[int] = set()
+        for p in (*snap.policies, *snap.staged_policies):
+            for r in (*p.ingress, *p.egress):
+                protos.update(x for x in (r.protocol, r.not_protocol) if x is not None)
+        for prof in snap.profiles:
+            for r in (*prof.ingress, *prof.egress):
+                protos.update(x for x in (r.protocol, r.not_protocol) if x is not None)
+        self.universe = Universe.of(protos)
+        self.ctx = MatchContext(self.universe, {(s.namespace, s.name): s for s in snap.services})
+        self.tiers: dict[str, Tier] = {t.name: t for t in snap.tiers}
+        self._tier_rank = {t.name: i for i, t in enumerate(snap.tiers)}
+        self.policies = sorted(
+            snap.policies, key=lambda p: (self._tier_rank.get(p.tier, 1 << 30), p.order_key())
+        )
+        self.profiles: dict[str, Profile] = {p.name: p for p in snap.profiles}
+        self.nodes: dict[str, Node] = {n.name: n for n in snap.nodes}
+        self.wep_pods: list[Pod] = [p for p in snap.pods if p.is_workload_endpoint]
+        self.pod_by_ip: dict[str, Pod] = {}
+        for p in self.wep_pods:
+            for ip in p.ips:
+                self.pod_by_ip.setdefault(ip, p)
+        self.node_by_address: dict[str, Node] = {}
+        for n in snap.nodes:
+            for a in n.all_addresses:
+                self.node_by_address.setdefault(a, n)
+        self.host_network_pods: dict[str, list[Pod]] = {}
+        for p in snap.pods:
+            if p.host_network and p.node:
+                self.host_network_pods.setdefault(p.node, []).append(p)
+        self.hosts: dict[str, NodeHosts] = {}
+        by_node: dict[str, list[HostEndpoint]] = {}
+        for h in snap.host_endpoints:
+            by_node.setdefault(h.node, []).append(h)
+        for node, heps in by_node.items():
+            heps.sort(key=lambda h: h.name)
+            wild = next((h for h in heps if h.wildcard), None)
+            self.hosts[node] = NodeHosts(wild, tuple(h for h in heps if not h.wildcard))
+        self._applicable: dict[tuple[Labels, Direction, PolicySet], tuple[TierGroup, ...]] = {}
+        self._ip_owner_cache: dict[str, tuple[Labels, ...]] = {}
+
+    # --- policies -----------------------------------------------------------------------
+
+    def applicable(
+        self, labels: Labels, direction: Direction, which: PolicySet
+    ) -> tuple[TierGroup, ...]:
+        """Tiers (in order) with the policies that select ``labels`` for ``direction``."""
+        key = (labels, direction, which)
+        hit = self._applicable.get(key)
+        if hit is not None:
+            return hit
+        groups: list[TierGroup] = []
+        current: list[Policy] = []
+        tier_name = ""
+        for p in self.policies:
+            if direction not in p.types or not _in_set(p, which):
+                continue
+            if not p.selector.matches(labels):
+                continue
+            if p.tier != tier_name and current:
+                groups.append(TierGroup(self.tiers[tier_name], tuple(current)))
+                current = []
+            tier_name = p.tier
+            current.append(p)
+        if current:
+            groups.append(TierGroup(self.tiers[tier_name], tuple(current)))
+        result = tuple(groups)
+        self._applicable[key] = result
+        return result
+
+    def workload_chain(self, pod: Pod, direction: Direction) -> Chain:
+        stage = Stage.EGRESS if direction is Direction.EGRESS else Stage.INGRESS
+        profiles = tuple(
+            self.profiles[n]
+            for n in (f"kns.{pod.namespace}", f"ksa.{pod.namespace}.{pod.service_account}")
+            if n in self.profiles
+        )
+        return Chain(stage, f"pod {pod.namespace}/{pod.name}", direction,
+                     self.applicable(pod.labels, direction, PolicySet.NORMAL), profiles)
+
+    def host_chain(
+        self, hep: HostEndpoint, direction: Direction, which: PolicySet, stage: Stage
+    ) -> Chain:
+        mode = {
+            PolicySet.NORMAL: ChainMode.NORMAL,
+            PolicySet.FORWARD: ChainMode.FORWARD,
+            PolicySet.PRE_DNAT: ChainMode.PRE,
+            PolicySet.UNTRACKED: ChainMode.PRE,
+        }[which]
+        profiles = tuple(self.profiles[n] for n in hep.profiles if n in self.profiles)
+        iface = "*" if hep.wildcard else (hep.interface or "by expectedIPs")
+        subject = f"node {hep.node} (host endpoint {hep.name}, interface {iface})"
+        return Chain(stage, subject, direction, self.applicable(hep.labels, direction, which),
+                     profiles, mode)
+
+    def node_hosts(self, node: str) -> NodeHosts:
+        return self.hosts.get(node, NodeHosts(None, ()))
+
+    # --- peers ----------------------------------------------------------------------------
+
+    def owners_of(self, address: str) -> tuple[Labels, ...]:
+        """Every label set that claims ``address``: WEP, HEPs (expectedIPs), network sets."""
+        cached = self._ip_owner_cache.get(address)
+        if cached is not None:
+            return cached
+        owners: list[Labels] = []
+        pod = self.pod_by_ip.get(address)
+        if pod is not None:
+            owners.append(pod.labels)
+        for hosts in self.hosts.values():
+            for h in (*hosts.named, *((hosts.wildcard,) if hosts.wildcard else ())):
+                if address in h.expected_ips:
+                    owners.append(h.labels)
+        for ns in self.snap.network_sets:
+            if ns.nets.contains(address):
+                owners.append(ns.labels)
+        result = tuple(owners)
+        self._ip_owner_cache[address] = result
+        return result
+
+    def pod_peer(self, pod: Pod) -> Peer:
+        address = pod.ips[0]
+        owners = self.owners_of(address)
+        return Peer(
+            kind=PeerKind.POD,
+            region=IPSet.from_cidrs([address]),
+            family=_family(address),
+            owners=owners,
+            named_ports=tuple((0, cp) for cp in pod.named_ports),
+            node=pod.node,
+            pod=pod,
+            address=address,
+            name=f"pod {pod.namespace}/{pod.name}",
+        )
+
+    def host_peer(self, node: Node, address: str | None = None) -> Peer:
+        address = address or (node.addresses[0] if node.addresses else "")
+        owners = self.owners_of(address) if address else ()
+        # Named ports of host endpoints claiming this address (§4.4: HEP ``ports``).
+        hosts = self.node_hosts(node.name)
+        hep_ports = [
+            (i, cp)
+            for i, labels in enumerate(owners)
+            for h in (*hosts.named, *((hosts.wildcard,) if hosts.wildcard else ()))
+            if h.labels == labels and address in h.expected_ips
+            for cp in h.ports
+        ]
+        return Peer(
+            kind=PeerKind.HOST,
+            region=IPSet.from_cidrs([address]) if address else IPSet.EMPTY,
+            family=_family(address) if address else 4,
+            owners=owners,
+            named_ports=tuple(hep_ports),
+            node=node.name,
+            node_obj=node,
+            address=address,
+            name=f"node {node.name} ({address})" if address else f"node {node.name}",
+        )
+
+    def external_peer(self, region: IPSet, name: str, family: int = 4) -> Peer:
+        owners = tuple(ns.labels for ns in self.snap.network_sets if region.issubset(ns.nets))
+        return Peer(PeerKind.EXTERNAL, region, family, owners, address=_first(region), name=name)
+
+    def peer_for_address(self, address: str) -> Peer:
+        pod = self.pod_by_ip.get(address)
+        if pod is not None:
+            return self.pod_peer(pod)
+        node = self.node_by_address.get(address)
+        if node is not None:
+            return self.host_peer(node, address)
+        fam = _family(address)
+        return self.external_peer(IPSet.from_cidrs([address]), f"address {address}", fam)
+
+
+def _first(region: IPSet) -> str:
+    cidrs = region.to_cidrs()
+    return cidrs[0].split("/")[0] if cidrs else ""
+
+
+def all_addresses(nodes: Iterable[Node]) -> set[str]:
+    return {a for n in nodes for a in n.all_addresses}

@@ -1,0 +1,143 @@
+"""Does a rule match traffic between two peers, and for which (protocol, port) pairs?
+
+Everything a rule specifies is ANDed (calico-semantics §4.3). The peer-dependent fields
+(selectors, nets, named ports, services) give yes/no for a given pair of peers; protocol, ICMP
+and destination ports give the matched part of the flow space.
+
+Source ports are not a dimension of the space: a new connection's source port is chosen by the
+client. A rule constrained on source ports is therefore treated as matching when it allows
+(some connection can be made) and as not matching when it denies or passes (other source ports
+get through) — reachability is over-approximated, never under-approximated, and the step says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from posture.engine.flows import EMPTY, ICMP_PROTOCOLS, Flows, Universe, icmp_ports
+from posture.engine.peers import Peer, PeerKind
+from posture.model.endpoints import Service
+from posture.model.net import PORTED_PROTOCOLS, PortSet
+from posture.model.policy import Action, EntityMatch, PortMatch, Rule
+from posture.selectors import Selector
+
+SOURCE_PORT_NOTE = "source-port condition ignored: any client can pick its source port"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchContext:
+    universe: Universe
+    services: Mapping[tuple[str, str], Service]
+
+
+def _any_owner(sel: Selector, peer: Peer) -> bool:
+    return any(sel.matches(o) for o in peer.owners)
+
+
+def side_matches(ent: EntityMatch, peer: Peer, ctx: MatchContext) -> bool:
+    """The address-identity part of one rule side (§4.2, §3.5)."""
+    if ent.selector is not None and not _any_owner(ent.selector, peer):
+        return False
+    if ent.not_selector is not None and _any_owner(ent.not_selector, peer):
+        return False
+    if ent.nets is not None and not peer.region.issubset(ent.nets):
+        return False
+    if ent.not_nets is not None:
+        # A rule whose notNets has no CIDR of this family is not rendered for it (§4.1).
+        if peer.family not in ent.not_nets.families():
+            return False
+        if not peer.region.isdisjoint(ent.not_nets):
+            return False
+    if ent.services is not None:
+        return _service_backend(ent, peer, ctx) is not None
+    return True
+
+
+def _service_backend(ent: EntityMatch, peer: Peer, ctx: MatchContext) -> Service | None:
+    assert ent.services is not None
+    svc = ctx.services.get((ent.services.namespace, ent.services.name))
+    if svc is None or svc.selector is None or peer.kind is not PeerKind.POD or peer.pod is None:
+        return None
+    pod = peer.pod
+    if pod.namespace != svc.namespace:
+        return None
+    if all(pod.labels.get(k) == v for k, v in svc.selector.items()):
+        return svc
+    return None
+
+
+def _named(names: frozenset[str], proto: int, peer: Peer, sel: Selector | None) -> PortSet:
+    """Named ports resolve against the endpoints on that side that define them, restricted to
+    the side's positive selector (§4.4)."""
+    out = PortSet.EMPTY
+    for idx, cp in peer.named_ports:
+        if cp.name in names and cp.protocol == proto:
+            if sel is None or sel.matches(peer.owners[idx]):
+                out = out | PortSet.of(cp.port)
+    return out
+
+
+def _port_match(pm: PortMatch, proto: int, peer: Peer, sel: Selector | None) -> PortSet:
+    ports = pm.numeric
+    if pm.named:
+        ports = ports | _named(pm.named, proto, peer, sel)
+    return ports
+
+
+def rule_flows(rule: Rule, src: Peer, dst: Peer, ctx: MatchContext) -> tuple[Flows, str]:
+    """The part of the flow space this rule matches for src → dst, and a note when approximate."""
+    if rule.ip_version is not None and rule.ip_version != dst.family:
+        return EMPTY, ""
+    note = ""
+    if rule.source.ports is not None or rule.source.not_ports is not None:
+        if rule.action is not Action.ALLOW:
+            return EMPTY, ""
+        note = SOURCE_PORT_NOTE
+    if not side_matches(rule.source, src, ctx) or not side_matches(rule.destination, dst, ctx):
+        return EMPTY, ""
+    universe = ctx.universe
+    if rule.protocol is not None:
+        protos: tuple[int, ...] = (universe.key(rule.protocol),)
+    else:
+        protos = universe.protocols
+    if rule.not_protocol is not None:
+        excluded = universe.key(rule.not_protocol)
+        protos = tuple(p for p in protos if p != excluded)
+    out: dict[int, PortSet] = {}
+    dst_ent = rule.destination
+    svc = _service_backend(dst_ent, dst, ctx) if dst_ent.services is not None else None
+    for proto in protos:
+        ports = PortSet.FULL
+        if proto in ICMP_PROTOCOLS:
+            if rule.icmp is not None:
+                ports = icmp_ports(rule.icmp.type, rule.icmp.code)
+            if rule.not_icmp is not None:
+                ports = ports - icmp_ports(rule.not_icmp.type, rule.not_icmp.code)
+        elif proto in PORTED_PROTOCOLS:
+            if dst_ent.ports is not None:
+                ports = _port_match(dst_ent.ports, proto, dst, dst_ent.selector)
+            if dst_ent.not_ports is not None:
+                ports = ports - _port_match(dst_ent.not_ports, proto, dst, dst_ent.selector)
+            if svc is not None:
+                ports = ports & _service_ports(svc, proto, dst)
+        elif dst_ent.ports is not None and not dst_ent.ports.empty:
+            ports = PortSet.EMPTY  # ports only exist for TCP/UDP/SCTP
+        if ports:
+            out[proto] = ports
+    return Flows(out), note
+
+
+def _service_ports(svc: Service, proto: int, dst: Peer) -> PortSet:
+    """Backend (target) ports of a Service for a destination pod (§4.6)."""
+    out = PortSet.EMPTY
+    for sp in svc.ports:
+        if sp.protocol != proto:
+            continue
+        if sp.target_port.isdigit():
+            out = out | PortSet.of(int(sp.target_port))
+        elif dst.pod is not None:
+            for cp in dst.pod.ports:
+                if cp.name == sp.target_port and cp.protocol == proto:
+                    out = out | PortSet.of(cp.port)
+    return out

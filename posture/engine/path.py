@@ -1,0 +1,326 @@
+"""Whole-path decisions: every policy stage a new connection S → D meets (calico-semantics §9).
+
+Stages, in order, by the kinds of the two ends:
+
+* pod → its own node (node addresses, hostNetwork pods there): the pod's egress policy, the
+  node's ``*`` host endpoint's pre-DNAT policy (inbound failsafe ports bypass it except in eBPF
+  mode), then DefaultEndpointToHostAction. Normal host-endpoint policy never applies (§5.6).
+* pod → anything else: the pod's egress policy; if its node has a ``*`` host endpoint, that
+  endpoint's pre-DNAT and applyOnForward ingress policy; applyOnForward egress policy of the
+  interface the packet leaves by (§5.4, §5.8); then the destination's stages.
+* host (node process, hostNetwork pod) → its own pods: always allowed (§5.7). Otherwise outbound
+  failsafe ports, then the host endpoint's untracked and normal egress policy; no host endpoint
+  means Calico does not filter.
+* arriving at a pod: the arrival host endpoint's untracked, pre-DNAT and applyOnForward ingress
+  policy, the ``*`` host endpoint's applyOnForward egress policy, then the pod's ingress policy.
+* arriving at a host: inbound failsafe ports, then untracked, pre-DNAT and normal ingress
+  host-endpoint policy (with profiles); no host endpoint means unfiltered (§5.1, §5.5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from posture.engine.chain import Chain, evaluate
+from posture.engine.flows import Flows
+from posture.engine.index import Index, PolicySet
+from posture.engine.peers import Peer, PeerKind
+from posture.engine.verdict import Decision, Encryption, Stage, Step
+from posture.model.endpoints import HostEndpoint
+from posture.model.net import IPSet, PortSet
+from posture.model.policy import Direction
+from posture.model.snapshot import EndpointToHostAction, Failsafe
+
+
+@dataclass(frozen=True, slots=True)
+class PathVerdict:
+    allowed: bool
+    steps: tuple[Step, ...]
+    encryption: Encryption
+
+
+@dataclass(slots=True)
+class _Part:
+    flows: Flows
+    steps: tuple[Step, ...]
+    skip_host: bool = False  # an explicit pre-DNAT/untracked Allow skips later host stages
+
+
+StageFn = Callable[[_Part], list[_Part]]
+
+
+class _Run:
+    """Pushes the flow space through stages, collecting denied parts on the way."""
+
+    def __init__(self, space: Flows) -> None:
+        self.parts = [_Part(space, ())]
+        self.denied: list[tuple[Flows, tuple[Step, ...]]] = []
+
+    def step(self, fn: StageFn) -> None:
+        out: list[_Part] = []
+        for part in self.parts:
+            out.extend(fn(part))
+        self.parts = out
+
+    def deny(self, part: _Part, step: Step) -> list[_Part]:
+        self.denied.append((part.flows, (*part.steps, step)))
+        return []
+
+
+class PathEngine:
+    """Decides paths over one Snapshot's :class:`Index`."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    # --- public ---------------------------------------------------------------------------
+
+    def decide(self, src: Peer, dst: Peer, space: Flows) -> list[tuple[Flows, PathVerdict]]:
+        """Split ``space`` by the whole-path verdict for new connections src → dst."""
+        run = _EngineRun(self.index, space)
+        if src.kind is PeerKind.POD:
+            self._from_pod(run, src, dst)
+        elif src.kind is PeerKind.HOST:
+            self._from_host(run, src, dst)
+        else:
+            self._arrive(run, src, dst)
+        enc = self.encryption(src, dst)
+        out = [(f, PathVerdict(False, s, enc)) for f, s in run.denied]
+        out.extend((p.flows, PathVerdict(True, p.steps, enc)) for p in run.parts)
+        return out
+
+    def encryption(self, src: Peer, dst: Peer) -> Encryption:
+        """WireGuard coverage of the path (§6.2, §6.3)."""
+        if src.kind is PeerKind.EXTERNAL or dst.kind is PeerKind.EXTERNAL:
+            return Encryption.UNENCRYPTED
+        if src.node == dst.node:
+            return Encryption.LOCAL
+        host_path = dst.kind is PeerKind.HOST
+        for node_name in (src.node, dst.node):
+            node = self.index.nodes.get(node_name)
+            if node is None:
+                return Encryption.UNKNOWN
+            felix = self.index.snap.felix_for(node_name)
+            fam = dst.family
+            enabled = felix.wireguard_v4 if fam == 4 else felix.wireguard_v6
+            key = node.wireguard.key_v4 if fam == 4 else node.wireguard.key_v6
+            if not (enabled and key):
+                return Encryption.UNENCRYPTED
+            if host_path and not felix.wireguard_host:
+                return Encryption.UNENCRYPTED
+        return Encryption.ENCRYPTED
+
+    # --- sources --------------------------------------------------------------------------
+
+    def _from_pod(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
+        assert src.pod is not None
+        idx = self.index
+        run.chain(idx.workload_chain(src.pod, Direction.EGRESS), src, dst)
+        hosts = idx.node_hosts(src.node)
+        if dst.kind is PeerKind.HOST and dst.node == src.node:
+            self._pod_to_own_host(run, src, dst)
+            return
+        if hosts.wildcard is not None:
+            self._pre_dnat(run, hosts.wildcard, src, dst)
+            run.chain(idx.host_chain(hosts.wildcard, Direction.INGRESS, PolicySet.FORWARD,
+                                     Stage.HOST_FORWARD_INGRESS), src, dst, host_stage=True)
+        if dst.kind is PeerKind.POD and dst.node == src.node:
+            if hosts.wildcard is not None:
+                run.chain(idx.host_chain(hosts.wildcard, Direction.EGRESS, PolicySet.FORWARD,
+                                         Stage.HOST_FORWARD_EGRESS), src, dst, host_stage=True)
+            assert dst.pod is not None
+            run.chain(idx.workload_chain(dst.pod, Direction.INGRESS), src, dst)
+            return
+        out_hep = self._main_hep(src.node)
+        if out_hep is not None:
+            run.chain(idx.host_chain(out_hep, Direction.EGRESS, PolicySet.FORWARD,
+                                     Stage.HOST_FORWARD_EGRESS), src, dst, host_stage=True)
+        if dst.kind is PeerKind.HOST:
+            self._arrive(run, self._snat_source(src), dst)
+        else:
+            self._arrive(run, src, dst)
+
+    def _from_host(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
+        idx = self.index
+        if dst.kind is PeerKind.POD and dst.node == src.node:
+            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
+                Stage.HOST_TO_LOCAL_POD, src.name, "Allow",
+                note="host → local pod is never policed (§5.7)")))])
+            return
+        if dst.kind is PeerKind.HOST and dst.node == src.node:
+            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
+                Stage.UNPOLICED, src.name, "Allow", note="traffic within one host")))])
+            return
+        hosts = idx.node_hosts(src.node)
+        hep = hosts.for_address(src.address) if hosts.any else None
+        if hep is None:
+            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
+                Stage.UNPOLICED, src.name, "Allow",
+                note="no host endpoint on this node: Calico does not filter host traffic")))])
+        else:
+            felix = idx.snap.felix_for(src.node)
+            run.failsafe(felix.failsafe_outbound, dst, src.name, "outbound")
+            run.chain(idx.host_chain(hep, Direction.EGRESS, PolicySet.UNTRACKED,
+                                     Stage.HOST_UNTRACKED), src, dst, host_stage=True)
+            run.chain(idx.host_chain(hep, Direction.EGRESS, PolicySet.NORMAL, Stage.HOST_EGRESS),
+                      src, dst, host_stage=True)
+            run.release_failsafe()
+        self._arrive(run, src, dst)
+
+    # --- destinations ---------------------------------------------------------------------
+
+    def _arrive(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
+        idx = self.index
+        if dst.kind is PeerKind.EXTERNAL:
+            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
+                Stage.UNPOLICED, dst.name, "Allow", note="leaves the cluster")))])
+            return
+        hosts = idx.node_hosts(dst.node)
+        if dst.kind is PeerKind.POD:
+            hep = self._main_hep(dst.node)
+            if hep is not None:
+                run.chain(idx.host_chain(hep, Direction.INGRESS, PolicySet.UNTRACKED,
+                                         Stage.HOST_UNTRACKED), src, dst, host_stage=True)
+                self._pre_dnat(run, hep, src, dst)
+                run.chain(idx.host_chain(hep, Direction.INGRESS, PolicySet.FORWARD,
+                                         Stage.HOST_FORWARD_INGRESS), src, dst, host_stage=True)
+            if hosts.wildcard is not None:
+                run.chain(idx.host_chain(hosts.wildcard, Direction.EGRESS, PolicySet.FORWARD,
+                                         Stage.HOST_FORWARD_EGRESS), src, dst, host_stage=True)
+            assert dst.pod is not None
+            run.chain(idx.workload_chain(dst.pod, Direction.INGRESS), src, dst)
+            return
+        hep = hosts.for_address(dst.address) if hosts.any else None
+        if hep is None:
+            why = ("no host endpoint on this node" if not hosts.any
+                   else "no host endpoint covers this address")
+            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
+                Stage.UNPOLICED, dst.name, "Allow",
+                note=f"{why}: Calico does not filter traffic to the host")))])
+            return
+        felix = idx.snap.felix_for(dst.node)
+        run.failsafe(felix.failsafe_inbound, src, dst.name, "inbound")
+        run.chain(idx.host_chain(hep, Direction.INGRESS, PolicySet.UNTRACKED,
+                                 Stage.HOST_UNTRACKED), src, dst, host_stage=True)
+        self._pre_dnat(run, hep, src, dst)
+        run.chain(idx.host_chain(hep, Direction.INGRESS, PolicySet.NORMAL, Stage.HOST_INGRESS),
+                  src, dst, host_stage=True)
+        run.release_failsafe()
+
+    # --- special stages -------------------------------------------------------------------
+
+    def _pod_to_own_host(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
+        idx = self.index
+        hosts = idx.node_hosts(src.node)
+        felix = idx.snap.felix_for(src.node)
+        if hosts.wildcard is not None:
+            if not felix.bpf:
+                # iptables/nftables: the mangle failsafe chain accepts inbound failsafe ports
+                # before pre-DNAT policy (§5.5); eBPF has no such bypass for workloads.
+                run.failsafe(felix.failsafe_inbound, src, dst.name, "inbound", bypass_only=True)
+            run.chain(idx.host_chain(hosts.wildcard, Direction.INGRESS, PolicySet.PRE_DNAT,
+                                     Stage.HOST_PRE_DNAT), src, dst, host_stage=True)
+            run.release_failsafe()
+        action = felix.endpoint_to_host
+        origin = felix.origin_of("defaultEndpointToHostAction")
+        subject = f"node {src.node}"
+        if action is EndpointToHostAction.DROP:
+            step = Step(Stage.ENDPOINT_TO_HOST, subject, "Deny (DefaultEndpointToHostAction DROP)",
+                        note=origin)
+            run.step(lambda p: run.deny(p, step))
+            return
+        note = origin
+        if action is EndpointToHostAction.RETURN:
+            note = f"{origin}; RETURN hands the packet to the host's own iptables rules"
+        step = Step(Stage.ENDPOINT_TO_HOST, subject,
+                    f"Allow (DefaultEndpointToHostAction {action.value})", note=note)
+        run.step(lambda p: [_Part(p.flows, (*p.steps, step), p.skip_host)])
+
+    def _pre_dnat(self, run: _EngineRun, hep: HostEndpoint, src: Peer, dst: Peer) -> None:
+        run.chain(self.index.host_chain(hep, Direction.INGRESS, PolicySet.PRE_DNAT,
+                                        Stage.HOST_PRE_DNAT), src, dst, host_stage=True)
+
+    def _main_hep(self, node: str) -> HostEndpoint | None:
+        hosts = self.index.node_hosts(node)
+        if not hosts.any:
+            return None
+        n = self.index.nodes.get(node)
+        address = n.addresses[0] if n is not None and n.addresses else ""
+        return hosts.for_address(address)
+
+    def _snat_source(self, src: Peer) -> Peer:
+        """natOutgoing masquerades pod → remote-node traffic to the node's address unless
+        natOutgoingExclusions is IPPoolsAndHostIPs (§4.8)."""
+        idx = self.index
+        felix = idx.snap.felix_for(src.node)
+        if felix.nat_outgoing_exclude_hosts:
+            return src
+        nat_pool = any(
+            p.nat_outgoing and not p.disabled and IPSet.from_cidrs([p.cidr]).contains(src.address)
+            for p in idx.snap.ip_pools
+        )
+        node = idx.nodes.get(src.node)
+        if not nat_pool or node is None or not node.addresses:
+            return src
+        return idx.host_peer(node)
+
+
+class _EngineRun(_Run):
+    """A run bound to one index (for the match context) with failsafe handling."""
+
+    def __init__(self, index: Index, space: Flows) -> None:
+        super().__init__(space)
+        self.index = index
+        self._held: list[_Part] = []
+
+    def chain(self, chain: Chain, src: Peer, dst: Peer, *, host_stage: bool = False) -> None:
+        out: list[_Part] = []
+        for part in self.parts:
+            if host_stage and part.skip_host:
+                out.append(part)
+                continue
+            for flows, outcome in evaluate(chain, src, dst, part.flows, self.index.ctx):
+                steps = part.steps + outcome.steps
+                if outcome.decision is Decision.DENY:
+                    self.denied.append((flows, steps))
+                else:
+                    skip = part.skip_host or (
+                        outcome.decision is Decision.ALLOW and chain.mode.value == "pre"
+                    )
+                    out.append(_Part(flows, steps, skip))
+        self.parts = out
+
+    def failsafe(
+        self, entries: tuple[Failsafe, ...], peer: Peer, subject: str, which: str,
+        *, bypass_only: bool = False,
+    ) -> None:
+        """Set aside the failsafe part of the space: host-endpoint policy cannot touch it.
+        ``peer`` is the remote side (checked against an entry's ``net``)."""
+        fs = _failsafe_flows(entries, peer, self.index)
+        out: list[_Part] = []
+        for part in self.parts:
+            hit = part.flows & fs
+            if hit:
+                note = (f"{which} failsafe port: bypasses pre-DNAT policy" if bypass_only
+                        else f"{which} failsafe port: host-endpoint policy cannot block it")
+                self._held.append(_Part(hit, (*part.steps, Step(
+                    Stage.FAILSAFE, subject, "Allow", note=note)), part.skip_host))
+            rest = part.flows - fs
+            if rest:
+                out.append(_Part(rest, part.steps, part.skip_host))
+        self.parts = out
+
+    def release_failsafe(self) -> None:
+        self.parts = self.parts + self._held
+        self._held = []
+
+
+def _failsafe_flows(entries: tuple[Failsafe, ...], peer: Peer, index: Index) -> Flows:
+    by_proto: dict[int, PortSet] = {}
+    for e in entries:
+        if e.net and not peer.region.issubset(IPSet.from_cidrs([e.net])):
+            continue
+        key = index.universe.key(e.protocol)
+        by_proto[key] = by_proto.get(key, PortSet.EMPTY) | PortSet.of(e.port)
+    return Flows(by_proto)

@@ -1,0 +1,641 @@
+"""Raw inventory → Snapshot. The only module family that spells Kubernetes/Calico field names.
+
+Objects are dispatched on (API group, kind). Calico objects are accepted from both
+``projectcalico.org/v3`` and ``crd.projectcalico.org/v1``; the latter are normalised as
+calico-semantics §1.4 describes (labels from the ``projectcalico.org/metadata`` annotation,
+tier from the stored name). Things Calico synthesises (workload-endpoint labels, ``kns.*`` /
+``ksa.*`` profiles, auto host endpoints) are synthesised here the same way (§1.3, §3.3, §5.3).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from posture.errors import InputError
+from posture.model.coverage import Coverage, KindCoverage, ReadStatus
+from posture.model.endpoints import (
+    ContainerPort,
+    HostEndpoint,
+    Namespace,
+    NetworkSet,
+    Node,
+    Pod,
+    ServiceAccount,
+    WireguardState,
+)
+from posture.model.meta import Labels, ObjectRef, SourceLocation
+from posture.model.net import IPSet, parse_protocol
+from posture.model.policy import Action, Policy, PolicyKind, Profile, Rule, Tier
+from posture.model.snapshot import Snapshot
+from posture.sources import convert_felix, convert_misc
+from posture.sources.base import RawInventory
+from posture.sources.convert_policy import (
+    METADATA_ANNOTATION,
+    V1_GROUP,
+    Where,
+    calico_policy,
+    k8s_policy,
+    rules,
+)
+
+CALICO_GROUPS = ("projectcalico.org", V1_GROUP)
+
+# Kinds posture reads. Other well-known kinds are ignored; anything else is an input error.
+_CALICO_KINDS = {
+    "GlobalNetworkPolicy",
+    "NetworkPolicy",
+    "StagedGlobalNetworkPolicy",
+    "StagedNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
+    "Tier",
+    "GlobalNetworkSet",
+    "NetworkSet",
+    "HostEndpoint",
+    "Profile",
+    "FelixConfiguration",
+    "IPPool",
+    "KubeControllersConfiguration",
+}
+_IGNORED_KINDS = {
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "EndpointSlice",
+    "Event",
+    "LimitRange",
+    "ResourceQuota",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "ReplicationController",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "Ingress",
+    "IngressClass",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "PriorityClass",
+    "StorageClass",
+    "APIService",
+    "Lease",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ControllerRevision",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "RuntimeClass",
+    "BGPConfiguration",
+    "BGPPeer",
+    "BGPFilter",
+    "IPReservation",
+    "ClusterInformation",
+    "CalicoNodeStatus",
+    "IPAMBlock",
+    "IPAMHandle",
+    "BlockAffinity",
+    "IPAMConfig",
+    "IPAMConfiguration",
+    "APIServer",
+    "Kustomization",
+    "PodSecurityPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertOptions:
+    """Analysis-time overrides applied while converting."""
+
+    endpoint_to_host: str | None = None  # ACCEPT / DROP / RETURN
+
+
+def _group(api_version: str) -> str:
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata") or {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _labels(obj: Mapping[str, Any], *, v1: bool = False) -> Labels:
+    meta = _meta(obj)
+    labels = dict(meta.get("labels") or {})
+    if v1:
+        ann = (meta.get("annotations") or {}).get(METADATA_ANNOTATION)
+        if ann:
+            try:
+                labels.update(json.loads(ann).get("labels") or {})
+            except (ValueError, AttributeError):
+                pass
+    return Labels({str(k): str(v) for k, v in labels.items()})
+
+
+class _Builder:
+    """Collects converted objects; one instance per conversion, nothing global."""
+
+    def __init__(self, inv: RawInventory, options: ConvertOptions) -> None:
+        self.inv = inv
+        self.options = options
+        self.by_kind: dict[str, list[tuple[Mapping[str, Any], SourceLocation, bool]]] = {}
+        self.locations: dict[ObjectRef, SourceLocation] = {}
+
+    def classify(self) -> None:
+        for obj, loc in zip(self.inv.objects, self.inv.locations, strict=True):
+            if not isinstance(obj, dict):
+                raise InputError(f"{loc}: not a Kubernetes object (expected a mapping)")
+            api_version = str(obj.get("apiVersion") or "")
+            kind = str(obj.get("kind") or "")
+            if not kind or not api_version:
+                raise InputError(f"{loc}: object without apiVersion/kind")
+            name = _meta(obj).get("name")
+            if not name:
+                raise InputError(f"{loc}: {kind}: metadata.name is required")
+            group = _group(api_version)
+            key = kind
+            v1 = group == V1_GROUP
+            if group in CALICO_GROUPS:
+                if kind not in _CALICO_KINDS:
+                    if kind in _IGNORED_KINDS:
+                        continue
+                    raise InputError(f"{loc}: unknown Calico kind {kind!r} ({api_version})")
+                if kind == "NetworkPolicy":
+                    key = "CalicoNetworkPolicy"
+            elif group == "networking.k8s.io" and kind == "NetworkPolicy":
+                key = "NetworkPolicy"
+            elif (group == "" and kind in (
+                "Namespace",
+                "Pod",
+                "Node",
+                "Service",
+                "ServiceAccount",
+            )) or (group == "apps" and kind == "DaemonSet") or (group == "operator.tigera.io" and kind == "Installation"):
+                pass
+            elif kind in _IGNORED_KINDS or (group == "apps" and kind in _IGNORED_KINDS) or (
+                group == "operator.tigera.io"
+                or group.endswith(".k8s.io")
+                or group
+                in (
+                    "apps",
+                    "batch",
+                    "policy",
+                    "autoscaling",
+                    "discovery.k8s.io",
+                )
+            ):
+                continue
+            else:
+                raise InputError(f"{loc}: unknown kind {kind!r} ({api_version or 'no apiVersion'})")
+            self.by_kind.setdefault(key, []).append((obj, loc, v1))
+
+    def items(self, key: str) -> list[tuple[Mapping[str, Any], SourceLocation, bool]]:
+        return self.by_kind.get(key, [])
+
+    def where(self, loc: SourceLocation, kind: str, obj: Mapping[str, Any]) -> Where:
+        meta = _meta(obj)
+        ns = meta.get("namespace")
+        name = f"{ns}/{meta.get('name')}" if ns else str(meta.get("name"))
+        return Where(f"{loc}: {kind} {name}")
+
+    def remember(self, ref: ObjectRef, loc: SourceLocation) -> None:
+        self.locations[ref] = loc
+
+
+def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> Snapshot:
+    """Convert everything a source read into one Snapshot; raise InputError on bad input."""
+    b = _Builder(inv, options or ConvertOptions())
+    b.classify()
+
+    namespaces = _namespaces(b)
+    sas = _service_accounts(b)
+    ns_labels = {n.name: n.labels for n in namespaces}
+    sa_labels = {(s.namespace, s.name): s.labels for s in sas}
+    pods = tuple(sorted(_pods(b, ns_labels, sa_labels), key=lambda p: (p.namespace, p.name)))
+    nodes = tuple(sorted(_nodes(b), key=lambda n: n.name))
+
+    policies: list[Policy] = []
+    staged: list[Policy] = []
+    kinds = {
+        "GlobalNetworkPolicy": PolicyKind.GLOBAL,
+        "CalicoNetworkPolicy": PolicyKind.NAMESPACED,
+        "StagedGlobalNetworkPolicy": PolicyKind.STAGED_GLOBAL,
+        "StagedNetworkPolicy": PolicyKind.STAGED_NAMESPACED,
+    }
+    for key, pkind in kinds.items():
+        for obj, loc, v1 in b.items(key):
+            pol = calico_policy(obj, pkind, b.where(loc, pkind.value, obj), v1=v1)
+            (staged if pol.staged else policies).append(pol)
+            b.remember(pol.ref, loc)
+    for obj, loc, _ in b.items("NetworkPolicy"):
+        pol = k8s_policy(obj, b.where(loc, "NetworkPolicy", obj))
+        policies.append(pol)
+        b.remember(pol.ref, loc)
+    for obj, loc, _ in b.items("StagedKubernetesNetworkPolicy"):
+        pol = k8s_policy(obj, b.where(loc, "StagedKubernetesNetworkPolicy", obj), staged=True)
+        staged.append(pol)
+        b.remember(pol.ref, loc)
+
+    tiers = _tiers(b, policies)
+    profiles = _profiles(b, namespaces, sas)
+    network_sets = _network_sets(b, ns_labels)
+    felix_inputs = _felix_inputs(b)
+    auto_hep = convert_misc.auto_host_endpoints_enabled(b.items("KubeControllersConfiguration"))
+    heps = _host_endpoints(b, nodes, auto_hep)
+
+    return Snapshot(
+        namespaces=namespaces,
+        pods=pods,
+        nodes=nodes,
+        services=tuple(convert_misc.services(b.items("Service"), b.where)),
+        service_accounts=sas,
+        policies=tuple(sorted(policies, key=lambda p: (p.tier, p.order_key()))),
+        staged_policies=tuple(sorted(staged, key=lambda p: (p.tier, p.order_key()))),
+        tiers=tiers,
+        profiles=profiles,
+        network_sets=network_sets,
+        host_endpoints=heps,
+        ip_pools=tuple(convert_misc.ip_pools(b.items("IPPool"), b.where)),
+        felix=convert_felix.settings_for(felix_inputs, None),
+        felix_by_node=MappingProxyType(
+            convert_felix.per_node(felix_inputs, (n.name for n in nodes))
+        ),
+        auto_host_endpoints=auto_hep,
+        calico_present=_calico_present(b, inv),
+        coverage=inv.coverage,
+        source=inv.provenance.source,
+        cluster=inv.provenance.cluster,
+        context=inv.provenance.context,
+        generated_at=inv.provenance.generated_at,
+        locations=MappingProxyType(b.locations),
+    )
+
+
+def _calico_present(b: _Builder, inv: RawInventory) -> bool:
+    if inv.provenance.calico_api:
+        return True
+    if any(b.items(k) for k in ("GlobalNetworkPolicy", "FelixConfiguration", "IPPool", "Tier")):
+        return True
+    # Coverage from a live source says whether the Calico API is served at all.
+    return (
+        not any(
+            k.status is ReadStatus.ABSENT and k.api_group in CALICO_GROUPS
+            for k in inv.coverage.kinds
+        )
+        or not inv.coverage.kinds
+    )
+
+
+def _namespaces(b: _Builder) -> tuple[Namespace, ...]:
+    out = {}
+    for obj, loc, _ in b.items("Namespace"):
+        name = str(_meta(obj)["name"])
+        # The API server always sets kubernetes.io/metadata.name (GA in 1.22).
+        labels = _labels(obj).merged({"kubernetes.io/metadata.name": name})
+        out[name] = Namespace(name, labels)
+        b.remember(ObjectRef("Namespace", "", name, "v1"), loc)
+    # Namespaces referenced by objects but not listed still exist in a real cluster.
+    for key in ("Pod", "NetworkPolicy", "CalicoNetworkPolicy", "ServiceAccount", "NetworkSet"):
+        for obj, _, _ in b.items(key):
+            ns = str(_meta(obj).get("namespace") or "default")
+            if ns not in out:
+                out[ns] = Namespace(ns, Labels({"kubernetes.io/metadata.name": ns}))
+    return tuple(out[k] for k in sorted(out))
+
+
+def _service_accounts(b: _Builder) -> tuple[ServiceAccount, ...]:
+    out = []
+    for obj, _, _ in b.items("ServiceAccount"):
+        meta = _meta(obj)
+        out.append(
+            ServiceAccount(str(meta.get("namespace") or "default"), str(meta["name"]), _labels(obj))
+        )
+    return tuple(sorted(out, key=lambda s: (s.namespace, s.name)))
+
+
+def workload_labels(
+    own: Mapping[str, str],
+    ns: str,
+    sa: str,
+    ns_labels: Mapping[str, str],
+    sa_labels: Mapping[str, str],
+) -> Labels:
+    """Effective WEP labels (§3.3): inherited profile labels, then own labels win."""
+    out: dict[str, str] = {}
+    # ksa profile is listed after kns, and the first profile wins on conflicts.
+    out.update({f"pcsa.{k}": v for k, v in sa_labels.items()})
+    out["pcsa.projectcalico.org/name"] = sa
+    out.update({f"pcns.{k}": v for k, v in ns_labels.items()})
+    out["pcns.projectcalico.org/name"] = ns
+    out.update(own)
+    out["projectcalico.org/namespace"] = ns
+    out["projectcalico.org/orchestrator"] = "k8s"
+    if len(sa) < 63:
+        out["projectcalico.org/serviceaccount"] = sa
+    return Labels(out)
+
+
+def _pods(
+    b: _Builder,
+    ns_labels: Mapping[str, Labels],
+    sa_labels: Mapping[tuple[str, str], Labels],
+) -> list[Pod]:
+    out = []
+    for obj, loc, _ in b.items("Pod"):
+        meta = _meta(obj)
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        ns = str(meta.get("namespace") or "default")
+        name = str(meta["name"])
+        where = b.where(loc, "Pod", obj)
+        sa = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
+        ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if p.get("ip")]
+        if not ips and status.get("podIP"):
+            ips = [str(status["podIP"])]
+        if not ips:
+            ann = meta.get("annotations") or {}
+            raw = ann.get("cni.projectcalico.org/podIPs") or ann.get("cni.projectcalico.org/podIP")
+            if raw:
+                ips = [x.strip().split("/")[0] for x in str(raw).split(",") if x.strip()]
+        host_network = bool(spec.get("hostNetwork", False))
+        ports = _container_ports(where, spec)
+        ref = ObjectRef("Pod", ns, name, "v1")
+        b.remember(ref, loc)
+        out.append(
+            Pod(
+                ref=ref,
+                namespace=ns,
+                name=name,
+                labels=workload_labels(
+                    _labels(obj),
+                    ns,
+                    sa,
+                    ns_labels.get(ns, Labels()),
+                    sa_labels.get((ns, sa), Labels()),
+                ),
+                node=str(spec.get("nodeName") or ""),
+                ips=tuple(ips),
+                host_network=host_network,
+                service_account=sa,
+                ports=ports,
+                phase=str(status.get("phase") or ""),
+            )
+        )
+    return out
+
+
+def _container_ports(where: Where, spec: Mapping[str, Any]) -> tuple[ContainerPort, ...]:
+    """Named or hostPort ports of containers and initContainers (§1.3); for hostNetwork pods
+    every container port (they are node listeners)."""
+    out = []
+    for group in ("initContainers", "containers"):
+        for ci, c in enumerate(spec.get(group) or []):
+            for pi, p in enumerate(c.get("ports") or []):
+                field = f"spec.{group}[{ci}].ports[{pi}]"
+                try:
+                    proto = parse_protocol(p.get("protocol") or "TCP")
+                    port = int(p["containerPort"])
+                except (ValueError, KeyError, TypeError):
+                    where.fail(field, "needs containerPort and a valid protocol")
+                out.append(
+                    ContainerPort(
+                        protocol=proto,
+                        port=port,
+                        name=str(p.get("name") or ""),
+                        host_port=int(p.get("hostPort") or 0),
+                        host_ip=str(p.get("hostIP") or ""),
+                    )
+                )
+    return tuple(sorted(set(out)))
+
+
+def _nodes(b: _Builder) -> list[Node]:
+    out = []
+    for obj, loc, _ in b.items("Node"):
+        meta = _meta(obj)
+        status = obj.get("status") or {}
+        ann = meta.get("annotations") or {}
+        internal = [
+            a["address"] for a in status.get("addresses") or [] if a.get("type") == "InternalIP"
+        ]
+        external = [
+            a["address"] for a in status.get("addresses") or [] if a.get("type") == "ExternalIP"
+        ]
+        bgp = [
+            str(ann[k]).split("/")[0]
+            for k in ("projectcalico.org/IPv4Address", "projectcalico.org/IPv6Address")
+            if ann.get(k)
+        ]
+        addresses = list(dict.fromkeys(internal + bgp + external))
+        tunnels = [
+            str(ann[k])
+            for k in (
+                "projectcalico.org/IPv4IPIPTunnelAddr",
+                "projectcalico.org/IPv4VXLANTunnelAddr",
+                "projectcalico.org/IPv6VXLANTunnelAddr",
+                "projectcalico.org/IPv4WireguardInterfaceAddr",
+                "projectcalico.org/IPv6WireguardInterfaceAddr",
+            )
+            if ann.get(k)
+        ]
+        info = status.get("nodeInfo") or {}
+        spec = obj.get("spec") or {}
+        name = str(meta["name"])
+        b.remember(ObjectRef("Node", "", name, "v1"), loc)
+        out.append(
+            Node(
+                name=name,
+                labels=_labels(obj),
+                addresses=tuple(addresses),
+                tunnel_addresses=tuple(dict.fromkeys(tunnels)),
+                wireguard=WireguardState(
+                    key_v4=bool(ann.get("projectcalico.org/WireguardPublicKey")),
+                    key_v6=bool(ann.get("projectcalico.org/WireguardPublicKeyV6")),
+                ),
+                container_runtime=str(info.get("containerRuntimeVersion") or ""),
+                kubelet_version=str(info.get("kubeletVersion") or ""),
+                pod_cidrs=tuple(
+                    spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+                ),
+                external_addresses=tuple(external),
+            )
+        )
+    return out
+
+
+def _tiers(b: _Builder, policies: list[Policy]) -> tuple[Tier, ...]:
+    tiers: dict[str, Tier] = {}
+    for obj, loc, _ in b.items("Tier"):
+        spec = obj.get("spec") or {}
+        name = str(_meta(obj)["name"])
+        where = b.where(loc, "Tier", obj)
+        default = str(spec.get("defaultAction") or "Deny")
+        if default not in ("Deny", "Pass"):
+            where.fail("spec.defaultAction", f"must be Deny or Pass, not {default!r}")
+        order = spec.get("order")
+        tiers[name] = Tier(name, float(order) if order is not None else None, Action(default))
+        b.remember(ObjectRef("Tier", "", name), loc)
+    # The default tier always exists (order 1,000,000, Deny; §2.3; ≤3.28: implicit).
+    tiers.setdefault("default", Tier("default", 1_000_000.0, Action.DENY))
+    for p in policies:
+        if p.tier not in tiers:
+            # Policy in a tier with no Tier object: still enforced, sorts last, denies (§2.3).
+            tiers[p.tier] = Tier(p.tier, None, Action.DENY, exists=False)
+    return tuple(sorted(tiers.values(), key=Tier.order_key))
+
+
+_ALLOW_ALL = (Rule(action=Action.ALLOW),)
+
+
+def _profiles(
+    b: _Builder, namespaces: tuple[Namespace, ...], sas: tuple[ServiceAccount, ...]
+) -> tuple[Profile, ...]:
+    """Synthesised profiles (§1.3) plus any stored ones (etcd-mode clusters, v3 API reads)."""
+    out: dict[str, Profile] = {
+        "projectcalico-default-allow": Profile(
+            "projectcalico-default-allow", _ALLOW_ALL, _ALLOW_ALL
+        )
+    }
+    for ns in namespaces:
+        labels = {f"pcns.{k}": v for k, v in ns.labels.items()}
+        labels["pcns.projectcalico.org/name"] = ns.name
+        out[f"kns.{ns.name}"] = Profile(f"kns.{ns.name}", _ALLOW_ALL, _ALLOW_ALL, Labels(labels))
+    for sa in sas:
+        labels = {f"pcsa.{k}": v for k, v in sa.labels.items()}
+        labels["pcsa.projectcalico.org/name"] = sa.name
+        name = f"ksa.{sa.namespace}.{sa.name}"
+        out[name] = Profile(name, labels_to_apply=Labels(labels))
+    for obj, loc, _ in b.items("Profile"):
+        name = str(_meta(obj)["name"])
+        if name in out or name.startswith(("kns.", "ksa.")):
+            continue
+        where = b.where(loc, "Profile", obj)
+        spec = obj.get("spec") or {}
+        out[name] = Profile(
+            name,
+            rules(where, "spec.ingress", spec.get("ingress"), ""),
+            rules(where, "spec.egress", spec.get("egress"), ""),
+            Labels(spec.get("labelsToApply") or {}),
+        )
+    return tuple(out[k] for k in sorted(out))
+
+
+def _network_sets(b: _Builder, ns_labels: Mapping[str, Labels]) -> tuple[NetworkSet, ...]:
+    out = []
+    for key, kind in (("GlobalNetworkSet", "GlobalNetworkSet"), ("NetworkSet", "NetworkSet")):
+        for obj, loc, v1 in b.items(key):
+            meta = _meta(obj)
+            where = b.where(loc, kind, obj)
+            ns = str(meta.get("namespace") or ("default" if kind == "NetworkSet" else ""))
+            nets_raw = (obj.get("spec") or {}).get("nets") or []
+            try:
+                nets = IPSet.from_cidrs(str(x) for x in nets_raw)
+            except ValueError as e:
+                where.fail("spec.nets", str(e))
+            labels = _labels(obj, v1=v1)
+            if ns:
+                inherited = {f"pcns.{k}": v for k, v in ns_labels.get(ns, Labels()).items()}
+                inherited["pcns.projectcalico.org/name"] = ns
+                labels = Labels({**inherited, **labels, "projectcalico.org/namespace": ns})
+            ref = ObjectRef(kind, ns, str(meta["name"]))
+            b.remember(ref, loc)
+            out.append(NetworkSet(ref, ns, nets, labels))
+    return tuple(sorted(out, key=lambda s: (s.namespace, s.ref.name)))
+
+
+def _felix_inputs(b: _Builder) -> convert_felix.FelixInputs:
+    configs: dict[str, Mapping[str, Any]] = {}
+    for obj, _, _ in b.items("FelixConfiguration"):
+        configs[str(_meta(obj)["name"])] = obj.get("spec") or {}
+    env: dict[str, str] | None = None
+    daemonsets = [o for o, _, _ in b.items("DaemonSet") if _meta(o).get("name") == "calico-node"]
+    if daemonsets:
+        env = convert_felix.calico_node_env(daemonsets[0])
+    elif b.inv.provenance.felix_env:
+        env = dict(b.inv.provenance.felix_env)
+    return convert_felix.FelixInputs(
+        configs=configs,
+        env=env,
+        operator_installed=bool(b.items("Installation")) and env is None,
+        endpoint_to_host_override=b.options.endpoint_to_host,
+    )
+
+
+def _host_endpoints(b: _Builder, nodes: tuple[Node, ...], auto: bool) -> tuple[HostEndpoint, ...]:
+    out: dict[str, HostEndpoint] = {}
+    for obj, loc, v1 in b.items("HostEndpoint"):
+        meta = _meta(obj)
+        spec = obj.get("spec") or {}
+        where = b.where(loc, "HostEndpoint", obj)
+        if not spec.get("node"):
+            where.fail("spec.node", "required")
+        iface = str(spec.get("interfaceName") or "")
+        expected = tuple(str(x) for x in spec.get("expectedIPs") or [])
+        if not iface and not expected:
+            where.fail("spec", "needs interfaceName or expectedIPs")
+        name = str(meta["name"])
+        ports = []
+        for i, p in enumerate(spec.get("ports") or []):
+            try:
+                ports.append(
+                    ContainerPort(
+                        parse_protocol(p.get("protocol") or "TCP"),
+                        int(p["port"]),
+                        str(p.get("name") or ""),
+                    )
+                )
+            except (ValueError, KeyError, TypeError):
+                where.fail(f"spec.ports[{i}]", "needs name, port and a valid protocol")
+        b.remember(ObjectRef("HostEndpoint", "", name), loc)
+        out[name] = HostEndpoint(
+            name=name,
+            node=str(spec["node"]),
+            interface=iface,
+            expected_ips=expected,
+            labels=_labels(obj, v1=v1),
+            profiles=tuple(str(p) for p in spec.get("profiles") or []),
+            ports=tuple(ports),
+        )
+    if auto:
+        # kube-controllers creates <node>-auto-hep for every node (§5.3).
+        for n in nodes:
+            name = f"{n.name}-auto-hep"
+            if name in out:
+                continue
+            out[name] = HostEndpoint(
+                name=name,
+                node=n.name,
+                interface="*",
+                expected_ips=n.all_addresses,
+                labels=n.labels.merged({"projectcalico.org/created-by": "calico-kube-controllers"}),
+                profiles=("projectcalico-default-allow",),
+                automatic=True,
+            )
+    return tuple(out[k] for k in sorted(out))
+
+
+def manifest_coverage(inv: RawInventory) -> Coverage:
+    """Offline sources: every kind counts as read (the files are the whole truth)."""
+    counts: dict[tuple[str, str], int] = {}
+    for obj in inv.objects:
+        key = (str(obj.get("kind")), _group(str(obj.get("apiVersion") or "")))
+        counts[key] = counts.get(key, 0) + 1
+    return Coverage(
+        tuple(
+            KindCoverage(kind, group, ReadStatus.READ, count)
+            for (kind, group), count in sorted(counts.items())
+        )
+    )
