@@ -92,9 +92,9 @@ class Flows:
         proto, port = item
         return port in self._map.get(proto, PortSet.EMPTY)
 
-    def describe(self) -> str:
-        """Human form: ``TCP 80,443; UDP 53; ICMP *``."""
-        return describe(self)
+    def describe(self, universe: Universe | None = None) -> str:
+        """Human form: ``TCP 80,443; UDP 53; ICMP *`` (``all traffic`` when it is the universe)."""
+        return describe(self, universe)
 
     def __repr__(self) -> str:
         return f"Flows({describe(self)})"
@@ -107,9 +107,11 @@ def _proto_order(p: int) -> tuple[int, int]:
     return (BASE_PROTOCOLS.index(p), p) if p in BASE_PROTOCOLS else (100, p if p >= 0 else 999)
 
 
-def describe(flows: Flows) -> str:
+def describe(flows: Flows, universe: Universe | None = None) -> str:
     if not flows:
         return "nothing"
+    if universe is not None and flows == universe.full():
+        return "all traffic"
     parts = []
     for proto, ports in flows.items():
         name = "other protocols" if proto == OTHER else protocol_name(proto)

@@ -1,0 +1,263 @@
+"""The command line: the only place that prints, exits or reads the environment.
+
+Exit codes: 0 clean; 1 findings at or above --fail-on; 2 usage or input error; 3 the cluster
+could not be read or the data is incomplete (unless --allow-incomplete); 4 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from posture import __version__
+from posture.engine.flows import Flows, parse_flow
+from posture.engine.index import Index
+from posture.engine.path import PathEngine
+from posture.engine.peers import Peer
+from posture.errors import ConfigError, InputError, PostureError
+from posture.findings.base import Severity
+from posture.findings.rules import default_registry
+from posture.model.snapshot import Snapshot
+from posture.pipeline import analyse, check_snapshot, incomplete
+from posture.report.json_render import render_json
+from posture.report.model import Report
+from posture.report.reach import render_explain, render_reach
+from posture.report.table import render_table
+from posture.sources import offline_source
+from posture.sources.base import RawInventory
+from posture.sources.convert import ConvertOptions, build_snapshot
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+EPILOG = """exit codes:
+  0  ran fully; nothing at or above --fail-on
+  1  findings at or above --fail-on (default: high)
+  2  usage or input error (bad flag, malformed manifest, invalid selector)
+  3  the cluster could not be read, or coverage is incomplete (unless --allow-incomplete)
+  4  internal error
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(f"{self.prog}: {message}")
+
+
+def _add_input(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("input")
+    g.add_argument("--from", dest="from_", action="append", type=Path, metavar="PATH",
+                   help="manifest file or directory, or a snapshot file (repeatable); "
+                   "without it, read the live cluster")
+    g.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG)")
+    g.add_argument("--context", default=None, help="kubeconfig context")
+    g.add_argument("--in-cluster", action="store_true", default=None,
+                   help="use the pod's service account (detected automatically)")
+    g.add_argument("--chunk-size", type=int, default=500, help="LIST page size (default 500)")
+    g.add_argument("--request-timeout", type=float, default=30.0,
+                   help="seconds per API request (default 30)")
+    g.add_argument("--timeout", type=float, default=300.0,
+                   help="seconds for reading the whole cluster (default 300)")
+    g.add_argument("--endpoint-to-host", choices=["ACCEPT", "DROP", "RETURN"], type=str.upper,
+                   default=os.environ.get("POSTURE_ENDPOINT_TO_HOST") or None,
+                   help="override Felix's DefaultEndpointToHostAction (by default read from "
+                   "FelixConfiguration / calico-node env; assumed ACCEPT when not visible)")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    g.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="posture",
+        description="Who can really talk to whom on a Calico cluster.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", help="full report: measures, findings, evidence", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_input(c)
+    c.add_argument("-o", "--output", default=os.environ.get("POSTURE_OUTPUT", "table"),
+                   choices=["table", "wide", "json"], help="output format")
+    c.add_argument("--output-file", type=Path, help="write the report here (atomically)")
+    c.add_argument("--fail-on", default=os.environ.get("POSTURE_FAIL_ON", "high"),
+                   choices=[s.value for s in Severity],
+                   help="exit 1 when a finding is at or above this severity (default high)")
+    c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    c.add_argument("--allow-incomplete", action="store_true",
+                   help="do not exit 3 when some kinds could not be read")
+
+    r = sub.add_parser("reach", help="reachability between endpoint groups")
+    _add_input(r)
+    r.add_argument("-o", "--output", default="table", choices=["table", "json"])
+    r.add_argument("--expand", action="store_true",
+                   help="one row per (source endpoint, destination endpoint)")
+
+    e = sub.add_parser("explain", help="why SRC can or cannot reach DST")
+    e.add_argument("src", help="namespace/pod, node/NAME or an IP address")
+    e.add_argument("dst", help="namespace/pod, node/NAME or an IP address")
+    e.add_argument("--port", help="N/PROTO, e.g. 443/TCP, 53/UDP, 8/ICMP (default: everything)")
+    _add_input(e)
+    e.add_argument("-o", "--output", default="table", choices=["table", "json"])
+
+    s = sub.add_parser("snapshot", help="write everything read into a snapshot file")
+    _add_input(s)
+    s.add_argument("-o", "--output-file", dest="output_file", type=Path, required=True,
+                   help="snapshot file (.json, or .json.gz for gzip)")
+
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    if args.quiet or args.no_progress or not sys.stderr.isatty():
+        return None
+    return lambda line: print(line, file=sys.stderr)
+
+
+def _inventory(args: argparse.Namespace) -> RawInventory:
+    if args.from_:
+        return offline_source(list(args.from_)).read_inventory()
+    from posture.sources.cluster import ClusterSource
+
+    source = ClusterSource(
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        in_cluster=args.in_cluster,
+        chunk_size=args.chunk_size,
+        request_timeout=args.request_timeout,
+        timeout=args.timeout,
+        progress=_progress(args),
+    )
+    return source.read_inventory()
+
+
+def _snapshot(args: argparse.Namespace) -> Snapshot:
+    return build_snapshot(_inventory(args), ConvertOptions(endpoint_to_host=args.endpoint_to_host))
+
+
+def _write(text: str, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _render(report: Report, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(report)
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return render_table(report, color=color, wide=fmt == "wide")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    snapshot = _snapshot(args)
+    report = check_snapshot(snapshot, registry=default_registry())
+    _write(_render(report, args.output), args.output_file)
+    if incomplete(report) and not args.allow_incomplete:
+        names = ", ".join(k.kind for k in report.coverage.unknown)
+        print(f"posture: coverage incomplete ({names}); exit 3 (use --allow-incomplete)",
+              file=sys.stderr)
+        return EXIT_INCOMPLETE
+    if args.exit_zero:
+        return EXIT_OK
+    if report.at_or_above(Severity(args.fail_on)):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_reach(args: argparse.Namespace) -> int:
+    analysis = analyse(_snapshot(args))
+    sys.stdout.write(render_reach(analysis.matrix, analysis.index.universe, fmt=args.output,
+                                  expand=args.expand))
+    return EXIT_OK
+
+
+def resolve_endpoint(index: Index, text: str) -> Peer:
+    """``namespace/pod``, ``node/NAME`` or an IP address → the peer policy sees."""
+    if text.startswith("node/"):
+        node = index.nodes.get(text.removeprefix("node/"))
+        if node is None:
+            raise InputError(f"{text}: no such node")
+        return index.host_peer(node)
+    if "/" in text and not text[0].isdigit() and ":" not in text:
+        ns, name = text.split("/", 1)
+        pod = next((p for p in index.snap.pods if p.namespace == ns and p.name == name), None)
+        if pod is None:
+            raise InputError(f"{text}: no such pod")
+        if pod.host_network:
+            node = index.nodes.get(pod.node)
+            if node is None:
+                raise InputError(f"{text}: hostNetwork pod on unknown node {pod.node!r}")
+            return index.host_peer(node)
+        if not pod.is_workload_endpoint:
+            raise InputError(f"{text}: pod has no IP or is not scheduled (no workload endpoint)")
+        return index.pod_peer(pod)
+    try:
+        return index.peer_for_address(text)
+    except ValueError:
+        raise InputError(f"{text}: expected namespace/pod, node/NAME or an IP address") from None
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    snapshot = _snapshot(args)
+    index = Index(snapshot)
+    src = resolve_endpoint(index, args.src)
+    dst = resolve_endpoint(index, args.dst)
+    space: Flows = index.universe.full()
+    if args.port:
+        try:
+            space = parse_flow(args.port, index.universe)
+        except ValueError as e:
+            raise InputError(f"--port {args.port}: {e}") from None
+    parts = PathEngine(index).decide(src, dst, space)
+    sys.stdout.write(render_explain(src, dst, parts, index.universe, args.output))
+    return EXIT_OK
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from posture.sources.snapshot_file import write_snapshot
+
+    inv = _inventory(args)
+    build_snapshot(inv)  # validate before writing
+    write_snapshot(inv, args.output_file)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        if args.command == "version":
+            print(f"posture {__version__}")
+            return EXIT_OK
+        handler = {"check": cmd_check, "reach": cmd_reach, "explain": cmd_explain,
+                   "snapshot": cmd_snapshot}[args.command]
+        return handler(args)
+    except PostureError as e:
+        print(f"posture: error: {e.message}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("posture: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:  # noqa: BLE001 - the one place that must never show a traceback
+        print(f"posture: internal error: {type(e).__name__}: {e} "
+              "(please report this with the input that caused it)", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,1 @@
+"""Findings: small rules with stable IDs that turn the analysis into answers for operators."""

@@ -1,0 +1,55 @@
+"""Node-level services worth naming, with the severity of a pod reaching them.
+
+Port numbers: calico-semantics §5.12 (Felix config defaults, Kubernetes component defaults).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from posture.engine.flows import Flows, Universe
+from posture.findings.base import Severity
+from posture.model.net import PortSet
+
+TCP, UDP = 6, 17
+
+
+@dataclass(frozen=True, slots=True)
+class NodeService:
+    name: str
+    protocol: int
+    ports: PortSet
+    severity: Severity
+    why: str
+
+    def flows(self, universe: Universe) -> Flows:
+        return Flows.single(universe.key(self.protocol), self.ports)
+
+
+NODE_SERVICES: tuple[NodeService, ...] = (
+    NodeService("kubelet API", TCP, PortSet.of(10250), Severity.CRITICAL,
+                "exec, logs, port-forward and metrics of every pod on the node"),
+    NodeService("etcd", TCP, PortSet.range(2379, 2380), Severity.CRITICAL,
+                "the cluster's whole state, secrets included"),
+    NodeService("kube-proxy", TCP, PortSet.of(10249, 10256), Severity.HIGH,
+                "metrics and health endpoints reveal service topology"),
+    NodeService("Calico Typha", TCP, PortSet.of(5473), Severity.HIGH,
+                "the datastore fan-out Felix trusts"),
+    NodeService("BGP (BIRD)", TCP, PortSet.of(179), Severity.HIGH,
+                "route injection between nodes"),
+    NodeService("SSH", TCP, PortSet.of(22), Severity.HIGH, "node login"),
+    NodeService("Calico/Felix metrics and health", TCP, PortSet.of(9091, 9093, 9094, 9099),
+                Severity.MEDIUM, "component metrics and health"),
+    NodeService("legacy etcd", TCP, PortSet.range(6666, 6667), Severity.HIGH,
+                "self-hosted etcd of older installs"),
+    NodeService("NodePort range", TCP, PortSet.range(30000, 32767), Severity.MEDIUM,
+                "service NodePorts, reachable on every node address"),
+    NodeService("NodePort range (UDP)", UDP, PortSet.range(30000, 32767), Severity.MEDIUM,
+                "service NodePorts, reachable on every node address"),
+    NodeService("VXLAN", UDP, PortSet.of(4789), Severity.MEDIUM,
+                "overlay encapsulation: injecting packets into the pod network"),
+    NodeService("WireGuard", UDP, PortSet.range(51820, 51821), Severity.LOW,
+                "encrypted tunnel endpoint"),
+    NodeService("Kubernetes API server", TCP, PortSet.of(6443), Severity.INFO,
+                "meant to be reached by pods (authenticated)"),
+)

@@ -1,0 +1,14 @@
+"""The built-in rule catalogue. :func:`default_registry` builds a fresh registry of them all."""
+
+from __future__ import annotations
+
+from posture.findings.base import Registry
+from posture.findings.rules import default_deny, encryption, node
+
+
+def default_registry() -> Registry:
+    registry = Registry()
+    node.register(registry)
+    default_deny.register(registry)
+    encryption.register(registry)
+    return registry

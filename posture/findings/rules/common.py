@@ -1,0 +1,39 @@
+"""Helpers shared by rules: grouping cells, evidence, subject lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from posture.engine.flows import Flows
+from posture.engine.verdict import Step
+from posture.findings.base import Subject
+from posture.reachability.classes import EndpointClass
+from posture.reachability.matrix import Cell
+
+MAX_SUBJECTS = 50
+
+
+def evidence(cell: Cell, flows: Flows) -> tuple[Step, ...]:
+    """The steps of the allowed part of ``cell`` that overlaps ``flows`` most specifically."""
+    for part, verdict in cell.parts:
+        if verdict.allowed and part & flows:
+            return verdict.steps
+    return ()
+
+
+def node_subjects(cls: EndpointClass) -> tuple[Subject, ...]:
+    return tuple(Subject("Node", n, api_version="v1") for n in cls.members[:MAX_SUBJECTS])
+
+
+def namespace_subjects(namespaces: Iterable[str]) -> tuple[Subject, ...]:
+    return tuple(
+        Subject("Namespace", ns, api_version="v1") for ns in sorted(set(namespaces))[:MAX_SUBJECTS]
+    )
+
+
+def pods_phrase(classes: Iterable[EndpointClass]) -> tuple[str, int]:
+    cl = list(classes)
+    pods = sum(c.size for c in cl)
+    namespaces = sorted({c.namespace for c in cl})
+    ns_text = ", ".join(namespaces[:5]) + (f" and {len(namespaces) - 5} more" if len(namespaces) > 5 else "")
+    return f"{pods} pod{'s' if pods != 1 else ''} in {len(cl)} group{'s' if len(cl) != 1 else ''} (namespaces {ns_text})", pods

@@ -1,0 +1,97 @@
+"""Default-deny posture: is traffic nobody allowed actually denied, for every pod and direction?
+
+A pod is default-denied in a direction when traffic that no rule mentions cannot reach the
+``kns.<namespace>`` profile, whose rules allow everything (calico-semantics §2.6): some tier that
+applies to the pod must end it with a Deny (an explicit catch-all rule or the end-of-tier deny).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from posture.engine.chain import evaluate
+from posture.engine.index import Index
+from posture.engine.peers import Peer
+from posture.engine.verdict import Decision
+from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity
+from posture.findings.rules.common import namespace_subjects, pods_phrase
+from posture.model.net import IPSet
+from posture.model.policy import Direction
+from posture.reachability.classes import Atoms, EndpointClass, rule_address_sets
+
+MEASURE = "cluster-default-deny"
+
+NO_DEFAULT_DENY = RuleInfo(
+    "PST-DENY-001",
+    Severity.HIGH,
+    "No cluster-wide default-deny",
+    MEASURE,
+    "Apply one GlobalNetworkPolicy that selects every pod for Ingress and Egress and ends in a "
+    "deny (e.g. order 500, selector all(), ingress/egress [action: Deny]) together with the "
+    "allow policies workloads need (DNS to kube-dns, API server); `posture fix` writes one "
+    "that keeps DNS and the control plane working.",
+)
+
+
+def anonymous_peer(index: Index) -> Peer:
+    """An outside address that no rule, network set or cluster address covers."""
+    sets = rule_address_sets(index)
+    cluster = IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools) | IPSet.from_cidrs(
+        a for n in index.snap.nodes for a in n.all_addresses
+    ) | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
+    for region in Atoms(sets).regions(4):
+        free = region - cluster
+        if free and not any(not free.isdisjoint(s) for s in sets):
+            return index.external_peer(free, "traffic no rule mentions", 4)
+    # Every IPv4 atom is mentioned somewhere; fall back to an atom outside the cluster.
+    return index.external_peer(IPSet.from_cidrs(["198.51.100.77"]), "traffic no rule mentions")
+
+
+def falls_through(index: Index, cls: EndpointClass, direction: Direction, anon: Peer) -> bool:
+    """True when some unmentioned traffic reaches the namespace profile's Allow."""
+    pod = cls.pods[0]
+    me = index.pod_peer(pod)
+    src, dst = (me, anon) if direction is Direction.EGRESS else (anon, me)
+    chain = index.workload_chain(pod, direction)
+    for _, outcome in evaluate(chain, src, dst, index.universe.full(), index.ctx):
+        if outcome.decision is Decision.ALLOW and outcome.steps and (
+            outcome.steps[-1].policy.startswith("Profile ")
+        ):
+            return True
+    return False
+
+
+def default_open(a: Analysis) -> dict[Direction, list[EndpointClass]]:
+    anon = anonymous_peer(a.index)
+    out: dict[Direction, list[EndpointClass]] = {d: [] for d in Direction}
+    for cls in a.matrix.classes:
+        if not cls.pods:
+            continue
+        for d in Direction:
+            if falls_through(a.index, cls, d, anon):
+                out[d].append(cls)
+    return out
+
+
+def no_default_deny(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    open_by_dir = default_open(a)
+    for direction in (Direction.INGRESS, Direction.EGRESS):
+        classes = open_by_dir[direction]
+        if not classes:
+            continue
+        phrase, pods = pods_phrase(classes)
+        yield Finding(
+            check_id=info.id,
+            severity=info.severity,
+            title=f"{info.title} ({direction.value})",
+            message=f"{phrase}: {direction.value.lower()} traffic that no policy mentions is "
+            "allowed (it falls through to the namespace profile's Allow).",
+            subjects=namespace_subjects(c.namespace for c in classes),
+            remediation=info.remediation,
+            count=pods,
+            key_extra=direction.value,
+        )
+
+
+def register(registry: Registry) -> None:
+    registry.add(NO_DEFAULT_DENY, no_default_deny)

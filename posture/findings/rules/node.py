@@ -1,0 +1,211 @@
+"""Node exposure: which pods can reach node-level services, and why (calico-semantics §5)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from posture.engine.flows import EMPTY, Flows
+from posture.engine.peers import PeerKind
+from posture.engine.verdict import Encryption, Step
+from posture.findings.base import (
+    Analysis,
+    Finding,
+    PathInfo,
+    Registry,
+    RuleInfo,
+    Severity,
+    steps_text,
+)
+from posture.findings.ports import NODE_SERVICES
+from posture.model.net import PortSet
+from posture.findings.rules.common import evidence, node_subjects, pods_phrase
+from posture.reachability.classes import EndpointClass
+from posture.reachability.matrix import Cell, Relation
+
+MEASURE = "node-services-closed"
+
+NODE_SERVICES_REACHABLE = RuleInfo(
+    "PST-NODE-001",
+    Severity.CRITICAL,
+    "Pods can reach node-level services",
+    MEASURE,
+    "Own node: give these pods egress policy that denies node addresses except what they "
+    "need, then set DefaultEndpointToHostAction to Drop. Other nodes: create host endpoints "
+    "(KubeControllersConfiguration autoCreate: Enabled) and a host-endpoint ingress policy that "
+    "admits only the control plane to these ports.",
+)
+NODE_UNRESTRICTED = RuleInfo(
+    "PST-NODE-002",
+    Severity.HIGH,
+    "Pod-to-node traffic is unrestricted",
+    MEASURE,
+    "Apply a cluster-wide default-deny (both directions) so that pod egress to nodes is denied "
+    "unless allowed, and protect nodes with host endpoints and host-endpoint policy.",
+)
+NO_HOST_ENDPOINTS = RuleInfo(
+    "PST-NODE-003",
+    Severity.HIGH,
+    "No host endpoints: Calico does not filter traffic to nodes",
+    MEASURE,
+    "Enable automatic host endpoints (KubeControllersConfiguration default: "
+    "spec.controllers.node.hostEndpoint.autoCreate: Enabled) and write host-endpoint policy; "
+    "the failsafe ports keep SSH, etcd, BGP, Typha and the API server reachable meanwhile.",
+)
+
+
+def _why(relation: Relation) -> str:
+    if relation is Relation.SAME_NODE:
+        return "pods on the node itself (pod → own node: egress policy, then DefaultEndpointToHostAction)"
+    return "pods on other nodes"
+
+
+def _where(relation: Relation) -> str:
+    return "own node" if relation is Relation.SAME_NODE else "other nodes"
+
+
+def _pod_to_host_cells(a: Analysis) -> Iterable[Cell]:
+    for c in a.matrix.cells:
+        if c.src.kind is PeerKind.POD and c.dst.kind is PeerKind.HOST and c.allowed:
+            yield c
+
+
+def _services_hit(a: Analysis, cell: Cell, reached: Flows) -> list[tuple[str, Severity, Flows]]:
+    universe = a.index.universe
+    out = []
+    for svc in NODE_SERVICES:
+        hit = reached & svc.flows(universe)
+        if hit:
+            out.append((svc.name, svc.severity, hit))
+    for listener, flows in _host_network_listeners(a, cell.dst):
+        hit = reached & flows
+        if hit:
+            out.append((listener, Severity.HIGH, hit))
+    return out
+
+
+def _groups(a: Analysis, unrestricted: bool) -> dict[tuple[str, Relation], list[Cell]]:
+    full = a.index.universe.full()
+    groups: dict[tuple[str, Relation], list[Cell]] = {}
+    for cell in _pod_to_host_cells(a):
+        if (cell.allowed == full) == unrestricted:
+            groups.setdefault((cell.dst.id, cell.relation), []).append(cell)
+    return groups
+
+
+def _service_list(hits: list[tuple[str, Severity, Flows]]) -> str:
+    return "; ".join(f"{name} [{flows.describe()}]" for name, _, flows in hits)
+
+
+def node_services(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    """Restricted pod → node paths that still reach named node services."""
+    for (_, relation), cells in _groups(a, unrestricted=False).items():
+        reached: Flows = EMPTY
+        for c in cells:
+            reached = reached | c.allowed
+        hits = _services_hit(a, cells[0], reached)
+        if not hits:
+            continue
+        hits.sort(key=lambda h: -h[1].rank)
+        dst = cells[0].dst
+        phrase, pods = pods_phrase(c.src for c in cells)
+        union = EMPTY
+        for _, _, f in hits:
+            union = union | f
+        evid = next((c for c in cells if c.allowed & hits[0][2]), cells[0])
+        yield Finding(
+            check_id=info.id,
+            severity=hits[0][1],
+            title=f"{info.title} ({_where(relation)}): {', '.join(h[0] for h in hits[:3])}"
+            + (f" and {len(hits) - 3} more" if len(hits) > 3 else ""),
+            message=f"{phrase} can reach {_service_list(hits)} on {dst.name}; {_why(relation)}.",
+            subjects=node_subjects(dst),
+            path=PathInfo(phrase, dst.name, union.describe(), relation.value),
+            encrypted=_enc(evid),
+            because=steps_text(evidence(evid, hits[0][2])),
+            remediation=info.remediation,
+            count=pods,
+        )
+
+
+def _host_network_listeners(a: Analysis, dst: EndpointClass) -> list[tuple[str, Flows]]:
+    """Ports that hostNetwork pods on these nodes listen on (their container ports)."""
+    out = []
+    seen = set()
+    for node in dst.members:
+        for pod in a.index.host_network_pods.get(node, []):
+            for cp in pod.ports:
+                key = (pod.namespace, pod.name.rsplit("-", 1)[0], cp.protocol, cp.port)
+                if key in seen:
+                    continue
+                seen.add(key)
+                name = f"hostNetwork pod {pod.namespace}/{pod.name} port {cp.port}"
+                out.append((name, Flows.single(a.index.universe.key(cp.protocol),
+                                               PortSet.of(cp.port))))
+    return out
+
+
+def _enc(cell: Cell) -> str:
+    e = cell.encryption
+    if e is Encryption.LOCAL:
+        return "n/a"
+    return "true" if e is Encryption.ENCRYPTED else "false"
+
+
+def node_unrestricted(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    full = a.index.universe.full()
+    for (_, relation), cells in _groups(a, unrestricted=True).items():
+        dst = cells[0].dst
+        phrase, pods = pods_phrase(c.src for c in cells)
+        steps = evidence(cells[0], full)
+        hits = sorted(_services_hit(a, cells[0], full), key=lambda h: -h[1].rank)
+        severity = max((h[1] for h in hits), key=lambda s: s.rank, default=info.severity)
+        if severity.rank < info.severity.rank:
+            severity = info.severity
+        names = ", ".join(h[0] for h in hits[:6]) + (" …" if len(hits) > 6 else "")
+        yield Finding(
+            check_id=info.id,
+            severity=severity,
+            title=f"{info.title} ({_where(relation)})",
+            message=f"{phrase} can open any connection (every protocol and port) to {dst.name} "
+            f"({names} included): {_unrestricted_reason(steps, relation)}.",
+            subjects=node_subjects(dst),
+            path=PathInfo(phrase, dst.name, "all traffic", relation.value),
+            encrypted=_enc(cells[0]),
+            because=steps_text(steps),
+            remediation=info.remediation,
+            count=pods,
+        )
+
+
+def _unrestricted_reason(steps: tuple[Step, ...], relation: Relation) -> str:
+    if relation is Relation.SAME_NODE:
+        return ("their egress policy lets it through and DefaultEndpointToHostAction accepts it; "
+                "host-endpoint policy never applies to pod → own-node traffic")
+    if any("no host endpoint" in s.note for s in steps):
+        return "their egress policy lets it through and the nodes have no host endpoints"
+    return "their egress policy and the nodes' host-endpoint policy let it through"
+
+
+def no_host_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    snap = a.snapshot
+    if not snap.nodes or not snap.calico_present:
+        return
+    if snap.host_endpoints:
+        return
+    yield Finding(
+        check_id=info.id,
+        severity=info.severity,
+        title=info.title,
+        message=f"None of the {len(snap.nodes)} nodes has a host endpoint, so Calico filters "
+        "nothing that reaches node addresses from other nodes, hostNetwork pods or outside "
+        "(kubelet, etcd, SSH, NodePorts included).",
+        subjects=tuple(),
+        remediation=info.remediation,
+        count=len(snap.nodes),
+    )
+
+
+def register(registry: Registry) -> None:
+    registry.add(NODE_SERVICES_REACHABLE, node_services)
+    registry.add(NODE_UNRESTRICTED, node_unrestricted)
+    registry.add(NO_HOST_ENDPOINTS, no_host_endpoints)

@@ -1,0 +1,209 @@
+"""Grouping endpoints into equivalence classes.
+
+Two workload endpoints are equivalent when they have the same effective labels (so every
+selector agrees), the same named ports, addresses in the same *atom* (a maximal address range
+that no CIDR in any rule or network set splits), and nodes with the same host-endpoint and Felix
+context. Node addresses are grouped the same way; the outside world is split into atoms.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+from posture.engine.index import Index
+from posture.engine.peers import Peer, PeerKind
+from posture.model.endpoints import HostEndpoint, Pod
+from posture.model.net import IPSet, ip_to_int
+from posture.model.policy import EntityMatch
+
+# Labels that differ between replicas or revisions without meaning anything to policy authors.
+NOISE_LABELS = frozenset({
+    "pod-template-hash", "controller-revision-hash", "pod-template-generation",
+    "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
+    "batch.kubernetes.io/controller-uid", "controller-uid", "job-name",
+    "batch.kubernetes.io/job-name",
+})
+
+
+@dataclass(slots=True)
+class EndpointClass:
+    """A group of equivalent endpoints and one representative."""
+
+    id: str
+    kind: PeerKind
+    name: str
+    namespace: str
+    rep: Peer
+    members: list[str] = field(default_factory=list)  # ns/pod, node names, or CIDRs
+    member_nodes: list[str] = field(default_factory=list)  # parallel to members ('' external)
+    pods: list[Pod] = field(default_factory=list)  # POD classes: the members
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def node_counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for n in self.member_nodes:
+            out[n] = out.get(n, 0) + 1
+        return out
+
+
+class Atoms:
+    """Address atoms: boundaries of every CIDR that a rule or network set mentions."""
+
+    def __init__(self, sets: Iterable[IPSet]) -> None:
+        v4: set[int] = set()
+        v6: set[int] = set()
+        for s in sets:
+            for lo, hi in s.v4_intervals:
+                v4.update((lo, hi + 1))
+            for lo, hi in s.v6_intervals:
+                v6.update((lo, hi + 1))
+        self.v4 = sorted(v4)
+        self.v6 = sorted(v6)
+
+    def atom_of(self, address: str) -> tuple[int, int]:
+        fam, value = ip_to_int(address)
+        bounds = self.v4 if fam == 4 else self.v6
+        return fam, bisect_right(bounds, value)
+
+    def regions(self, family: int) -> list[IPSet]:
+        bounds = self.v4 if family == 4 else self.v6
+        top = (1 << 32) - 1 if family == 4 else (1 << 128) - 1
+        points = [0, *[b for b in bounds if 0 < b <= top], top + 1]
+        out = []
+        for lo, nxt in zip(points, points[1:], strict=False):
+            if lo < nxt:
+                iv = ((lo, nxt - 1),)
+                out.append(IPSet(v4=iv) if family == 4 else IPSet(v6=iv))
+        return out
+
+
+def _entity_sets(ent: EntityMatch) -> list[IPSet]:
+    return [s for s in (ent.nets, ent.not_nets) if s is not None]
+
+
+def rule_address_sets(index: Index) -> list[IPSet]:
+    sets: list[IPSet] = [ns.nets for ns in index.snap.network_sets]
+    for p in index.snap.policies:
+        for r in (*p.ingress, *p.egress):
+            sets.extend(_entity_sets(r.source))
+            sets.extend(_entity_sets(r.destination))
+    for e in (*index.snap.felix.failsafe_inbound, *index.snap.felix.failsafe_outbound):
+        if e.net:
+            sets.append(IPSet.from_cidrs([e.net]))
+    return sets
+
+
+def pod_display(pod: Pod) -> str:
+    own = {
+        k: v for k, v in pod.labels.items()
+        if not k.startswith(("projectcalico.org/", "pcns.", "pcsa.")) and k not in NOISE_LABELS
+    }
+    if not own:
+        return f"{pod.namespace}: (no labels)"
+    return f"{pod.namespace}: " + ",".join(f"{k}={v}" for k, v in sorted(own.items())[:3])
+
+
+def node_context(index: Index, node: str) -> Hashable:
+    """What makes two nodes' host-level treatment differ."""
+    hosts = index.node_hosts(node)
+
+    def sig(h: HostEndpoint | None) -> Hashable:
+        return None if h is None else (h.labels, h.profiles, h.interface, h.wildcard)
+
+    return (
+        sig(hosts.wildcard),
+        tuple(sig(h) for h in hosts.named),
+        index.snap.felix_for(node),
+    )
+
+
+def build_classes(index: Index) -> list[EndpointClass]:
+    atoms = Atoms(rule_address_sets(index))
+    classes: dict[Hashable, EndpointClass] = {}
+    ctx_cache: dict[str, Hashable] = {}
+
+    def ctx(node: str) -> Hashable:
+        if node not in ctx_cache:
+            ctx_cache[node] = node_context(index, node)
+        return ctx_cache[node]
+
+    for pod in index.wep_pods:
+        key = ("pod", pod.labels, pod.named_ports, atoms.atom_of(pod.ips[0]), ctx(pod.node))
+        cls = classes.get(key)
+        if cls is None:
+            cls = EndpointClass(
+                id="", kind=PeerKind.POD, name=pod_display(pod), namespace=pod.namespace,
+                rep=index.pod_peer(pod),
+            )
+            classes[key] = cls
+        cls.members.append(f"{pod.namespace}/{pod.name}")
+        cls.member_nodes.append(pod.node)
+        cls.pods.append(pod)
+
+    for node in index.snap.nodes:
+        if not node.addresses:
+            continue
+        peer = index.host_peer(node)
+        wg = node.wireguard
+        key = ("host", peer.owners, atoms.atom_of(peer.address), ctx(node.name), wg)
+        cls = classes.get(key)
+        if cls is None:
+            cls = EndpointClass(id="", kind=PeerKind.HOST, name="", namespace="", rep=peer)
+            classes[key] = cls
+        cls.members.append(node.name)
+        cls.member_nodes.append(node.name)
+
+    cluster = IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools if not p.disabled)
+    cluster = cluster | IPSet.from_cidrs(
+        a for n in index.snap.nodes for a in n.all_addresses
+    ) | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
+    for fam in (4, 6):
+        if fam == 6 and not atoms.v6:
+            continue
+        for region in atoms.regions(fam):
+            outside = region - cluster
+            if not outside:
+                continue
+            peer = index.external_peer(outside, "", fam)
+            names = sorted(str(ns.ref.name) for ns in index.snap.network_sets
+                           if outside.issubset(ns.nets))
+            full = region == (IPSet.from_cidrs(["0.0.0.0/0"] if fam == 4 else ["::/0"]))
+            label = "any address outside the cluster" if full else _cidr_label(region)
+            display = f"{', '.join(names)} ({label})" if names else f"world ({label})"
+            peer = Peer(peer.kind, peer.region, fam, peer.owners, address=peer.address,
+                        name=display)
+            key = ("ext", fam, region)
+            classes[key] = EndpointClass(id="", kind=PeerKind.EXTERNAL, name=display,
+                                         namespace="", rep=peer, members=[label],
+                                         member_nodes=[""])
+    out = list(classes.values())
+    _name_and_number(out)
+    return out
+
+
+def _cidr_label(region: IPSet) -> str:
+    cidrs = region.to_cidrs()
+    if len(cidrs) <= 2:
+        return ", ".join(cidrs)
+    return f"{cidrs[0]} … {cidrs[-1]} ({len(cidrs)} CIDRs)"
+
+
+def _name_and_number(classes: list[EndpointClass]) -> None:
+    """Stable ids and display names (deterministic across runs on the same input)."""
+    for c in classes:
+        if c.kind is PeerKind.HOST:
+            shown = ", ".join(c.members[:3]) + (f", … ({c.size} nodes)" if c.size > 3 else "")
+            c.name = f"node {shown}" if c.size == 1 else f"nodes {shown}"
+    classes.sort(key=lambda c: (c.kind.value, c.name, c.members[0]))
+    seen: dict[str, int] = {}
+    for c in classes:
+        base = f"{c.kind.value}:{c.name}"
+        seen[base] = seen.get(base, 0) + 1
+        c.id = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        if seen[base] > 1:
+            c.name = f"{c.name} #{seen[base]}"

@@ -1,0 +1,162 @@
+"""The reachability matrix between endpoint classes.
+
+Each cell is one whole-path decision between two representatives, over the full flow space.
+Where the relation of the two ends matters (same node or not: pod → own node is a different
+path from pod → remote node, §5.6/§5.8), a cell is computed per relation that actually occurs
+among the members, with representatives chosen to match it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from posture.engine.flows import EMPTY, Flows
+from posture.engine.index import Index
+from posture.engine.path import PathEngine, PathVerdict
+from posture.engine.peers import Peer, PeerKind
+from posture.engine.verdict import Encryption
+from posture.reachability.classes import EndpointClass, build_classes
+
+
+class Relation(enum.Enum):
+    SAME_NODE = "same-node"
+    OTHER_NODE = "other-node"
+    NONE = "-"  # an end is outside the cluster
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    src: EndpointClass
+    dst: EndpointClass
+    relation: Relation
+    parts: tuple[tuple[Flows, PathVerdict], ...]
+    pairs: int  # endpoint pairs this cell stands for
+    encrypted_pairs: int  # of those, pairs whose traffic WireGuard encrypts
+
+    @property
+    def allowed(self) -> Flows:
+        out = EMPTY
+        for flows, v in self.parts:
+            if v.allowed:
+                out = out | flows
+        return out
+
+    @property
+    def encryption(self) -> Encryption:
+        if self.relation is Relation.SAME_NODE:
+            return Encryption.LOCAL
+        if self.relation is Relation.NONE:
+            return Encryption.UNENCRYPTED
+        if self.encrypted_pairs == self.pairs:
+            return Encryption.ENCRYPTED
+        return Encryption.UNENCRYPTED
+
+
+@dataclass(slots=True)
+class Matrix:
+    classes: list[EndpointClass]
+    cells: list[Cell]
+    engine: PathEngine
+
+    def allowed_cells(self) -> list[Cell]:
+        return [c for c in self.cells if c.allowed]
+
+
+def _encrypting_nodes(index: Index, host_path: bool, family: int) -> set[str]:
+    out = set()
+    for n in index.snap.nodes:
+        f = index.snap.felix_for(n.name)
+        enabled = f.wireguard_v4 if family == 4 else f.wireguard_v6
+        key = n.wireguard.key_v4 if family == 4 else n.wireguard.key_v6
+        if enabled and key and (f.wireguard_host or not host_path):
+            out.add(n.name)
+    return out
+
+
+class _Builder:
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.engine = PathEngine(index)
+        self.full = index.universe.full()
+        self._enc: dict[tuple[bool, int], set[str]] = {}
+
+    def enc_nodes(self, host_path: bool, family: int) -> set[str]:
+        key = (host_path, family)
+        if key not in self._enc:
+            self._enc[key] = _encrypting_nodes(self.index, host_path, family)
+        return self._enc[key]
+
+    def cells(self, a: EndpointClass, b: EndpointClass) -> list[Cell]:
+        if a.kind is PeerKind.EXTERNAL and b.kind is PeerKind.EXTERNAL:
+            return []
+        if PeerKind.EXTERNAL in (a.kind, b.kind):
+            parts = self.engine.decide(a.rep, b.rep, self.full)
+            return [Cell(a, b, Relation.NONE, tuple(parts), a.size * b.size, 0)]
+        out = []
+        same, other = self._pair_counts(a, b)
+        if same:
+            reps = self._reps(a, b, same_node=True)
+            if reps is not None:
+                parts = self.engine.decide(reps[0], reps[1], self.full)
+                out.append(Cell(a, b, Relation.SAME_NODE, tuple(parts), same, 0))
+        if other:
+            reps = self._reps(a, b, same_node=False)
+            if reps is not None:
+                parts = self.engine.decide(reps[0], reps[1], self.full)
+                enc = self._encrypted_pairs(a, b)
+                out.append(Cell(a, b, Relation.OTHER_NODE, tuple(parts), other, enc))
+        return out
+
+    def _pair_counts(self, a: EndpointClass, b: EndpointClass) -> tuple[int, int]:
+        ca, cb = a.node_counts(), b.node_counts()
+        same = sum(n * cb.get(node, 0) for node, n in ca.items())
+        total = a.size * b.size
+        if a is b:  # an endpoint to itself is not a path
+            same -= a.size
+            total -= a.size
+        return same, total - same - (0 if a is not b else 0)
+
+    def _encrypted_pairs(self, a: EndpointClass, b: EndpointClass) -> int:
+        enc = self.enc_nodes(b.kind is PeerKind.HOST, b.rep.family)
+        ca, cb = a.node_counts(), b.node_counts()
+        ea = sum(n for node, n in ca.items() if node in enc)
+        eb = sum(n for node, n in cb.items() if node in enc)
+        same_enc = sum(n * cb.get(node, 0) for node, n in ca.items() if node in enc)
+        return ea * eb - same_enc
+
+    def _reps(self, a: EndpointClass, b: EndpointClass, same_node: bool) -> tuple[Peer, Peer] | None:
+        """Representatives of a and b on the same node / on different nodes."""
+        b_nodes: dict[str, int] = {}
+        for i, n in enumerate(b.member_nodes):
+            b_nodes.setdefault(n, i)
+        for i, node in enumerate(a.member_nodes):
+            if same_node:
+                j = b_nodes.get(node)
+                if j is not None and not (a is b and i == j):
+                    return self._peer(a, i), self._peer(b, j)
+                if a is b and node in b_nodes:
+                    for k, n2 in enumerate(b.member_nodes):
+                        if n2 == node and k != i:
+                            return self._peer(a, i), self._peer(b, k)
+            else:
+                for j, n2 in enumerate(b.member_nodes):
+                    if n2 != node:
+                        return self._peer(a, i), self._peer(b, j)
+        return None
+
+    def _peer(self, c: EndpointClass, i: int) -> Peer:
+        if c.kind is PeerKind.POD:
+            return self.index.pod_peer(c.pods[i])
+        node = self.index.nodes[c.members[i]]
+        return self.index.host_peer(node)
+
+
+def build_matrix(index: Index, classes: list[EndpointClass] | None = None) -> Matrix:
+    classes = classes if classes is not None else build_classes(index)
+    b = _Builder(index)
+    cells: list[Cell] = []
+    for a in classes:
+        for c in classes:
+            cells.extend(b.cells(a, c))
+    return Matrix(classes, cells, b.engine)

@@ -1,0 +1,69 @@
+"""The Report: what one run found, in a shape every renderer reads."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from posture.findings.base import Finding, Severity
+from posture.model.coverage import Coverage
+
+SCHEMA_VERSION = "v1alpha1"
+API_VERSION = f"posture.dev/{SCHEMA_VERSION}"
+
+
+class MeasureStatus(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    id: str
+    title: str
+    status: MeasureStatus
+    check_ids: tuple[str, ...]
+    finding_ids: tuple[str, ...] = ()
+    reason: str = ""
+
+
+MEASURES: tuple[tuple[str, str], ...] = (
+    ("cluster-default-deny", "Cluster-wide default-deny for both directions, as one global policy"),
+    ("node-services-closed", "Node services closed to pods"),
+    ("lateral-movement-contained", "Lateral movement contained"),
+    ("encryption-everywhere", "Encryption on every node"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReachRow:
+    src: str
+    dst: str
+    relation: str
+    allowed: str
+    encryption: str
+    pairs: int
+
+
+@dataclass(frozen=True)
+class Report:
+    tool_version: str
+    source: str
+    cluster: str
+    context: str
+    generated_at: str
+    coverage: Coverage
+    findings: tuple[Finding, ...]
+    checklist: tuple[Measure, ...]
+    stats: dict[str, int] = field(default_factory=dict)
+    suppressed: tuple[Finding, ...] = ()
+
+    def summary(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Severity}
+        for f in self.findings:
+            out[f.severity.value] += 1
+        return out
+
+    def at_or_above(self, threshold: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.severity.at_least(threshold)]

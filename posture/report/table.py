@@ -1,0 +1,78 @@
+"""The terminal report: measures checklist, summary by severity, findings grouped by check.
+
+Readable at 100 columns; colour only when asked for (the CLI decides from NO_COLOR and the
+terminal), so the renderer stays a pure function.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from tabulate import tabulate
+
+from posture.findings.base import Severity
+from posture.report.model import MeasureStatus, Report
+
+WIDTH = 100
+_MARK = {MeasureStatus.PASSED: "PASS", MeasureStatus.FAILED: "FAIL", MeasureStatus.UNKNOWN: "????"}
+_COLOUR = {
+    Severity.CRITICAL: "\033[1;31m",
+    Severity.HIGH: "\033[31m",
+    Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m",
+    Severity.INFO: "\033[2m",
+}
+_RESET = "\033[0m"
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def render_table(report: Report, *, color: bool = False, wide: bool = False) -> str:
+    lines: list[str] = []
+    where = report.cluster or report.source
+    lines.append(f"posture {report.tool_version} — {where} — {report.generated_at}")
+    s = report.stats
+    lines.append(
+        f"{s.get('pods', 0)} pods ({s.get('workloadEndpoints', 0)} workload endpoints), "
+        f"{s.get('nodes', 0)} nodes, {s.get('policies', 0)} policies, "
+        f"{s.get('hostEndpoints', 0)} host endpoints → {s.get('endpointClasses', 0)} endpoint "
+        "classes"
+    )
+    if not report.coverage.complete:
+        lines.append("")
+        lines.append("COVERAGE INCOMPLETE — verdicts that depend on these kinds are unknown:")
+        for k in report.coverage.unknown:
+            lines.append(f"  {k.kind} ({k.api_group or 'core'}): {k.status.value}: {k.reason}")
+    lines.append("")
+    lines.append("Measures")
+    for m in report.checklist:
+        reason = f" — {m.reason}" if m.reason else ""
+        lines.append(f"  [{_MARK[m.status]}] {m.title}{reason}")
+    lines.append("")
+    summary = report.summary()
+    lines.append(
+        "Findings: "
+        + ", ".join(f"{n} {sev}" for sev, n in summary.items() if n)
+        + ("" if report.findings else "none")
+    )
+    rows = []
+    for f in report.findings:
+        sev = f.severity.value.upper()
+        if color:
+            sev = f"{_COLOUR[f.severity]}{sev}{_RESET}"
+        rows.append([sev, f.check_id, textwrap.shorten(f.title, 70 if not wide else 120)])
+    if rows:
+        lines.append(tabulate(rows, headers=["SEVERITY", "CHECK", "TITLE"], tablefmt="plain"))
+    for f in report.findings:
+        lines.append("")
+        lines.append(f"{f.check_id} [{f.severity.value}] {f.title}")
+        lines.append(_wrap(f.message, "  "))
+        if f.because:
+            lines.append("  because:")
+            for b in f.because[: (None if wide else 6)]:
+                lines.append(_wrap(b, "    "))
+        if f.remediation:
+            lines.append(_wrap("fix: " + f.remediation, "  "))
+    return "\n".join(lines) + "\n"
