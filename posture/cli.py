@@ -49,22 +49,41 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_input(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("input")
-    g.add_argument("--from", dest="from_", action="append", type=Path, metavar="PATH",
-                   help="manifest file or directory, or a snapshot file (repeatable); "
-                   "without it, read the live cluster")
+    g.add_argument(
+        "--from",
+        dest="from_",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="manifest file or directory, or a snapshot file (repeatable); "
+        "without it, read the live cluster",
+    )
     g.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG)")
     g.add_argument("--context", default=None, help="kubeconfig context")
-    g.add_argument("--in-cluster", action="store_true", default=None,
-                   help="use the pod's service account (detected automatically)")
+    g.add_argument(
+        "--in-cluster",
+        action="store_true",
+        default=None,
+        help="use the pod's service account (detected automatically)",
+    )
     g.add_argument("--chunk-size", type=int, default=500, help="LIST page size (default 500)")
-    g.add_argument("--request-timeout", type=float, default=30.0,
-                   help="seconds per API request (default 30)")
-    g.add_argument("--timeout", type=float, default=300.0,
-                   help="seconds for reading the whole cluster (default 300)")
-    g.add_argument("--endpoint-to-host", choices=["ACCEPT", "DROP", "RETURN"], type=str.upper,
-                   default=os.environ.get("POSTURE_ENDPOINT_TO_HOST") or None,
-                   help="override Felix's DefaultEndpointToHostAction (by default read from "
-                   "FelixConfiguration / calico-node env; assumed ACCEPT when not visible)")
+    g.add_argument(
+        "--request-timeout", type=float, default=30.0, help="seconds per API request (default 30)"
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds for reading the whole cluster (default 300)",
+    )
+    g.add_argument(
+        "--endpoint-to-host",
+        choices=["ACCEPT", "DROP", "RETURN"],
+        type=str.upper,
+        default=os.environ.get("POSTURE_ENDPOINT_TO_HOST") or None,
+        help="override Felix's DefaultEndpointToHostAction (by default read from "
+        "FelixConfiguration / calico-node env; assumed ACCEPT when not visible)",
+    )
     g.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     g.add_argument("--no-progress", action="store_true", help="no progress on stderr")
 
@@ -78,24 +97,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    c = sub.add_parser("check", help="full report: measures, findings, evidence", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    c = sub.add_parser(
+        "check",
+        help="full report: measures, findings, evidence",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_input(c)
-    c.add_argument("-o", "--output", default=os.environ.get("POSTURE_OUTPUT", "table"),
-                   choices=["table", "wide", "json"], help="output format")
+    c.add_argument(
+        "-o",
+        "--output",
+        default=os.environ.get("POSTURE_OUTPUT", "table"),
+        choices=["table", "wide", "json"],
+        help="output format",
+    )
     c.add_argument("--output-file", type=Path, help="write the report here (atomically)")
-    c.add_argument("--fail-on", default=os.environ.get("POSTURE_FAIL_ON", "high"),
-                   choices=[s.value for s in Severity],
-                   help="exit 1 when a finding is at or above this severity (default high)")
+    c.add_argument(
+        "--fail-on",
+        default=os.environ.get("POSTURE_FAIL_ON", "high"),
+        choices=[s.value for s in Severity],
+        help="exit 1 when a finding is at or above this severity (default high)",
+    )
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    c.add_argument("--allow-incomplete", action="store_true",
-                   help="do not exit 3 when some kinds could not be read")
+    c.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="do not exit 3 when some kinds could not be read",
+    )
 
     r = sub.add_parser("reach", help="reachability between endpoint groups")
     _add_input(r)
     r.add_argument("-o", "--output", default="table", choices=["table", "json"])
-    r.add_argument("--expand", action="store_true",
-                   help="one row per (source endpoint, destination endpoint)")
+    r.add_argument(
+        "--expand", action="store_true", help="one row per (source endpoint, destination endpoint)"
+    )
 
     e = sub.add_parser("explain", help="why SRC can or cannot reach DST")
     e.add_argument("src", help="namespace/pod, node/NAME or an IP address")
@@ -106,8 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("snapshot", help="write everything read into a snapshot file")
     _add_input(s)
-    s.add_argument("-o", "--output-file", dest="output_file", type=Path, required=True,
-                   help="snapshot file (.json, or .json.gz for gzip)")
+    s.add_argument(
+        "-o",
+        "--output-file",
+        dest="output_file",
+        type=Path,
+        required=True,
+        help="snapshot file (.json, or .json.gz for gzip)",
+    )
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -168,8 +209,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     _write(_render(report, args.output), args.output_file)
     if incomplete(report) and not args.allow_incomplete:
         names = ", ".join(k.kind for k in report.coverage.unknown)
-        print(f"posture: coverage incomplete ({names}); exit 3 (use --allow-incomplete)",
-              file=sys.stderr)
+        print(
+            f"posture: coverage incomplete ({names}); exit 3 (use --allow-incomplete)",
+            file=sys.stderr,
+        )
         return EXIT_INCOMPLETE
     if args.exit_zero:
         return EXIT_OK
@@ -180,8 +223,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_reach(args: argparse.Namespace) -> int:
     analysis = analyse(_snapshot(args))
-    sys.stdout.write(render_reach(analysis.matrix, analysis.index.universe, fmt=args.output,
-                                  expand=args.expand))
+    sys.stdout.write(
+        render_reach(analysis.matrix, analysis.index.universe, fmt=args.output, expand=args.expand)
+    )
     return EXIT_OK
 
 
@@ -246,8 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "version":
             print(f"posture {__version__}")
             return EXIT_OK
-        handler = {"check": cmd_check, "reach": cmd_reach, "explain": cmd_explain,
-                   "snapshot": cmd_snapshot}[args.command]
+        handler = {
+            "check": cmd_check,
+            "reach": cmd_reach,
+            "explain": cmd_explain,
+            "snapshot": cmd_snapshot,
+        }[args.command]
         return handler(args)
     except PostureError as e:
         print(f"posture: error: {e.message}", file=sys.stderr)
@@ -257,7 +305,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as e:  # noqa: BLE001 - the one place that must never show a traceback
-        print(f"posture: internal error: {type(e).__name__}: {e} "
-              "(please report this with the input that caused it)", file=sys.stderr)
+    except Exception as e:
+        print(
+            f"posture: internal error: {type(e).__name__}: {e} "
+            "(please report this with the input that caused it)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL

@@ -46,6 +46,6 @@ class ConfigError(PostureError):
 
 
 class SourceError(PostureError):
-    """The cluster (or a snapshot's producer) could not be read: unreachable, denied, missing API."""
+    """The cluster could not be read: unreachable, access denied, API missing, timed out."""
 
     exit_code = 3

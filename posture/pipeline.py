@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from posture import __version__
 from posture.engine.index import Index
-from posture.findings.base import Analysis, Registry, run_rules
+from posture.findings.base import Analysis, Finding, Registry, run_rules
 from posture.model.coverage import ReadStatus
 from posture.model.snapshot import Snapshot
 from posture.reachability.classes import build_classes
@@ -52,7 +52,9 @@ def analyse(snapshot: Snapshot, timer: Timer = _noop) -> Analysis:
     return analysis
 
 
-def checklist(report_findings: list, snapshot: Snapshot, registry: Registry) -> tuple[Measure, ...]:
+def checklist(
+    report_findings: list[Finding], snapshot: Snapshot, registry: Registry
+) -> tuple[Measure, ...]:
     out = []
     unknown_kinds = {k.kind for k in snapshot.coverage.unknown}
     for measure_id, title in MEASURES:
@@ -67,8 +69,9 @@ def checklist(report_findings: list, snapshot: Snapshot, registry: Registry) -> 
             status, reason = MeasureStatus.UNKNOWN, "no check evaluates this measure yet"
         else:
             status, reason = MeasureStatus.PASSED, ""
-        out.append(Measure(measure_id, title, status, check_ids,
-                           tuple(f.id for f in found), reason))
+        out.append(
+            Measure(measure_id, title, status, check_ids, tuple(f.id for f in found), reason)
+        )
     return tuple(out)
 
 

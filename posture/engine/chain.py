@@ -97,8 +97,15 @@ def _evaluate_tier(
             matched, note = rule_flows(rule, src, dst, ctx)
             if not matched or rule.action is Action.LOG:
                 continue
-            step = Step(chain.stage, chain.subject, rule.action.value, group.tier.name,
-                        _policy_name(pol), rule.index, _note(rule.http, note))
+            step = Step(
+                chain.stage,
+                chain.subject,
+                rule.action.value,
+                group.tier.name,
+                _policy_name(pol),
+                rule.index,
+                _note(rule.http, note),
+            )
             next_parts: list[Part] = []
             for flows, steps in parts:
                 hit = flows & matched
@@ -116,16 +123,26 @@ def _evaluate_tier(
             parts = next_parts
     for flows, steps in parts:
         if group.tier.default_action is Action.PASS:
-            step = Step(chain.stage, chain.subject, "Pass (tier defaultAction)", group.tier.name,
-                        note="no policy of the tier decided")
+            step = Step(
+                chain.stage,
+                chain.subject,
+                "Pass (tier defaultAction)",
+                group.tier.name,
+                note="no policy of the tier decided",
+            )
             passed.append((flows, (*steps, step)))
         elif chain.mode is ChainMode.PRE:
             passed.append((flows, steps))
         else:
             names = ", ".join(_policy_name(p) for p in group.policies[:3])
             more = f" and {len(group.policies) - 3} more" if len(group.policies) > 3 else ""
-            step = Step(chain.stage, chain.subject, "Deny (end of tier)", group.tier.name,
-                        note=f"selected by {names}{more}; no rule matched")
+            step = Step(
+                chain.stage,
+                chain.subject,
+                "Deny (end of tier)",
+                group.tier.name,
+                note=f"selected by {names}{more}; no rule matched",
+            )
             results.append((flows, Outcome(Decision.DENY, (*steps, step))))
     return passed
 
@@ -152,8 +169,14 @@ def _profiles(
             hit = remaining & matched
             if not hit:
                 continue
-            step = Step(chain.stage, chain.subject, f"{rule.action.value} (profile)",
-                        policy=f"Profile {prof.name}", rule=rule.index, note=note)
+            step = Step(
+                chain.stage,
+                chain.subject,
+                f"{rule.action.value} (profile)",
+                policy=f"Profile {prof.name}",
+                rule=rule.index,
+                note=note,
+            )
             decision = Decision.ALLOW if rule.action is Action.ALLOW else Decision.DENY
             out.append((hit, Outcome(decision, (*steps, step))))
             remaining = remaining - hit

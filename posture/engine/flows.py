@@ -29,7 +29,7 @@ class Universe:
     def of(cls, extra: Iterable[int] = ()) -> Universe:
         keys = dict.fromkeys(BASE_PROTOCOLS)
         keys.update(dict.fromkeys(sorted(set(extra) - set(BASE_PROTOCOLS))))
-        return cls(tuple(keys) + (OTHER,))
+        return cls((*keys, OTHER))
 
     def key(self, protocol: int) -> int:
         return protocol if protocol in self.protocols else OTHER
@@ -72,7 +72,9 @@ class Flows:
     def __sub__(self, other: Flows) -> Flows:
         if not other._map or not self._map:
             return self
-        return Flows({k: (v - other._map[k]) if k in other._map else v for k, v in self._map.items()})
+        return Flows(
+            {k: (v - other._map[k]) if k in other._map else v for k, v in self._map.items()}
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Flows) and self._map == other._map

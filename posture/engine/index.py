@@ -89,17 +89,17 @@ class Index:
         self.nodes: dict[str, Node] = {n.name: n for n in snap.nodes}
         self.wep_pods: list[Pod] = [p for p in snap.pods if p.is_workload_endpoint]
         self.pod_by_ip: dict[str, Pod] = {}
-        for p in self.wep_pods:
-            for ip in p.ips:
-                self.pod_by_ip.setdefault(ip, p)
+        for pod in self.wep_pods:
+            for ip in pod.ips:
+                self.pod_by_ip.setdefault(ip, pod)
         self.node_by_address: dict[str, Node] = {}
         for n in snap.nodes:
             for a in n.all_addresses:
                 self.node_by_address.setdefault(a, n)
         self.host_network_pods: dict[str, list[Pod]] = {}
-        for p in snap.pods:
-            if p.host_network and p.node:
-                self.host_network_pods.setdefault(p.node, []).append(p)
+        for pod in snap.pods:
+            if pod.host_network and pod.node:
+                self.host_network_pods.setdefault(pod.node, []).append(pod)
         self.hosts: dict[str, NodeHosts] = {}
         by_node: dict[str, list[HostEndpoint]] = {}
         for h in snap.host_endpoints:
@@ -147,8 +147,13 @@ class Index:
             for n in (f"kns.{pod.namespace}", f"ksa.{pod.namespace}.{pod.service_account}")
             if n in self.profiles
         )
-        return Chain(stage, f"pod {pod.namespace}/{pod.name}", direction,
-                     self.applicable(pod.labels, direction, PolicySet.NORMAL), profiles)
+        return Chain(
+            stage,
+            f"pod {pod.namespace}/{pod.name}",
+            direction,
+            self.applicable(pod.labels, direction, PolicySet.NORMAL),
+            profiles,
+        )
 
     def host_chain(
         self, hep: HostEndpoint, direction: Direction, which: PolicySet, stage: Stage
@@ -162,8 +167,9 @@ class Index:
         profiles = tuple(self.profiles[n] for n in hep.profiles if n in self.profiles)
         iface = "*" if hep.wildcard else (hep.interface or "by expectedIPs")
         subject = f"node {hep.node} (host endpoint {hep.name}, interface {iface})"
-        return Chain(stage, subject, direction, self.applicable(hep.labels, direction, which),
-                     profiles, mode)
+        return Chain(
+            stage, subject, direction, self.applicable(hep.labels, direction, which), profiles, mode
+        )
 
     def node_hosts(self, node: str) -> NodeHosts:
         return self.hosts.get(node, NodeHosts(None, ()))

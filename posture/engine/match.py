@@ -43,12 +43,11 @@ def side_matches(ent: EntityMatch, peer: Peer, ctx: MatchContext) -> bool:
         return False
     if ent.nets is not None and not peer.region.issubset(ent.nets):
         return False
-    if ent.not_nets is not None:
-        # A rule whose notNets has no CIDR of this family is not rendered for it (§4.1).
-        if peer.family not in ent.not_nets.families():
-            return False
-        if not peer.region.isdisjoint(ent.not_nets):
-            return False
+    # A rule whose notNets has no CIDR of this family is not rendered for it (§4.1).
+    if ent.not_nets is not None and (
+        peer.family not in ent.not_nets.families() or not peer.region.isdisjoint(ent.not_nets)
+    ):
+        return False
     if ent.services is not None:
         return _service_backend(ent, peer, ctx) is not None
     return True
@@ -72,9 +71,9 @@ def _named(names: frozenset[str], proto: int, peer: Peer, sel: Selector | None) 
     the side's positive selector (§4.4)."""
     out = PortSet.EMPTY
     for idx, cp in peer.named_ports:
-        if cp.name in names and cp.protocol == proto:
-            if sel is None or sel.matches(peer.owners[idx]):
-                out = out | PortSet.of(cp.port)
+        selected = sel is None or sel.matches(peer.owners[idx])
+        if cp.name in names and cp.protocol == proto and selected:
+            out = out | PortSet.of(cp.port)
     return out
 
 

@@ -19,7 +19,6 @@ Stages, in order, by the kinds of the two ends:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from posture.engine.chain import Chain, evaluate
@@ -47,9 +46,6 @@ class _Part:
     skip_host: bool = False  # an explicit pre-DNAT/untracked Allow skips later host stages
 
 
-StageFn = Callable[[_Part], list[_Part]]
-
-
 class _Run:
     """Pushes the flow space through stages, collecting denied parts on the way."""
 
@@ -57,15 +53,14 @@ class _Run:
         self.parts = [_Part(space, ())]
         self.denied: list[tuple[Flows, tuple[Step, ...]]] = []
 
-    def step(self, fn: StageFn) -> None:
-        out: list[_Part] = []
-        for part in self.parts:
-            out.extend(fn(part))
-        self.parts = out
+    def allow(self, step: Step) -> None:
+        """Record a step that lets everything still pending through."""
+        self.parts = [_Part(p.flows, (*p.steps, step), p.skip_host) for p in self.parts]
 
-    def deny(self, part: _Part, step: Step) -> list[_Part]:
-        self.denied.append((part.flows, (*part.steps, step)))
-        return []
+    def deny_all(self, step: Step) -> None:
+        """Record a step that drops everything still pending."""
+        self.denied.extend((p.flows, (*p.steps, step)) for p in self.parts)
+        self.parts = []
 
 
 class PathEngine:
@@ -123,19 +118,40 @@ class PathEngine:
             return
         if hosts.wildcard is not None:
             self._pre_dnat(run, hosts.wildcard, src, dst)
-            run.chain(idx.host_chain(hosts.wildcard, Direction.INGRESS, PolicySet.FORWARD,
-                                     Stage.HOST_FORWARD_INGRESS), src, dst, host_stage=True)
+            self._host(
+                run,
+                hosts.wildcard,
+                Direction.INGRESS,
+                PolicySet.FORWARD,
+                Stage.HOST_FORWARD_INGRESS,
+                src,
+                dst,
+            )
         if dst.kind is PeerKind.POD and dst.node == src.node:
             if hosts.wildcard is not None:
-                run.chain(idx.host_chain(hosts.wildcard, Direction.EGRESS, PolicySet.FORWARD,
-                                         Stage.HOST_FORWARD_EGRESS), src, dst, host_stage=True)
+                self._host(
+                    run,
+                    hosts.wildcard,
+                    Direction.EGRESS,
+                    PolicySet.FORWARD,
+                    Stage.HOST_FORWARD_EGRESS,
+                    src,
+                    dst,
+                )
             assert dst.pod is not None
             run.chain(idx.workload_chain(dst.pod, Direction.INGRESS), src, dst)
             return
         out_hep = self._main_hep(src.node)
         if out_hep is not None:
-            run.chain(idx.host_chain(out_hep, Direction.EGRESS, PolicySet.FORWARD,
-                                     Stage.HOST_FORWARD_EGRESS), src, dst, host_stage=True)
+            self._host(
+                run,
+                out_hep,
+                Direction.EGRESS,
+                PolicySet.FORWARD,
+                Stage.HOST_FORWARD_EGRESS,
+                src,
+                dst,
+            )
         if dst.kind is PeerKind.HOST:
             self._arrive(run, self._snat_source(src), dst)
         else:
@@ -144,27 +160,36 @@ class PathEngine:
     def _from_host(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
         idx = self.index
         if dst.kind is PeerKind.POD and dst.node == src.node:
-            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
-                Stage.HOST_TO_LOCAL_POD, src.name, "Allow",
-                note="host → local pod is never policed (§5.7)")))])
+            run.allow(
+                Step(
+                    Stage.HOST_TO_LOCAL_POD,
+                    src.name,
+                    "Allow",
+                    note="host → local pod is never policed (§5.7)",
+                )
+            )
             return
         if dst.kind is PeerKind.HOST and dst.node == src.node:
-            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
-                Stage.UNPOLICED, src.name, "Allow", note="traffic within one host")))])
+            run.allow(Step(Stage.UNPOLICED, src.name, "Allow", note="traffic within one host"))
             return
         hosts = idx.node_hosts(src.node)
         hep = hosts.for_address(src.address) if hosts.any else None
         if hep is None:
-            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
-                Stage.UNPOLICED, src.name, "Allow",
-                note="no host endpoint on this node: Calico does not filter host traffic")))])
+            run.allow(
+                Step(
+                    Stage.UNPOLICED,
+                    src.name,
+                    "Allow",
+                    note="no host endpoint on this node: Calico does not filter host traffic",
+                )
+            )
         else:
             felix = idx.snap.felix_for(src.node)
             run.failsafe(felix.failsafe_outbound, dst, src.name, "outbound")
-            run.chain(idx.host_chain(hep, Direction.EGRESS, PolicySet.UNTRACKED,
-                                     Stage.HOST_UNTRACKED), src, dst, host_stage=True)
-            run.chain(idx.host_chain(hep, Direction.EGRESS, PolicySet.NORMAL, Stage.HOST_EGRESS),
-                      src, dst, host_stage=True)
+            self._host(
+                run, hep, Direction.EGRESS, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED, src, dst
+            )
+            self._host(run, hep, Direction.EGRESS, PolicySet.NORMAL, Stage.HOST_EGRESS, src, dst)
             run.release_failsafe()
         self._arrive(run, src, dst)
 
@@ -173,39 +198,59 @@ class PathEngine:
     def _arrive(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
         idx = self.index
         if dst.kind is PeerKind.EXTERNAL:
-            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
-                Stage.UNPOLICED, dst.name, "Allow", note="leaves the cluster")))])
+            run.allow(Step(Stage.UNPOLICED, dst.name, "Allow", note="leaves the cluster"))
             return
         hosts = idx.node_hosts(dst.node)
         if dst.kind is PeerKind.POD:
             hep = self._main_hep(dst.node)
             if hep is not None:
-                run.chain(idx.host_chain(hep, Direction.INGRESS, PolicySet.UNTRACKED,
-                                         Stage.HOST_UNTRACKED), src, dst, host_stage=True)
+                self._host(
+                    run, hep, Direction.INGRESS, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED, src, dst
+                )
                 self._pre_dnat(run, hep, src, dst)
-                run.chain(idx.host_chain(hep, Direction.INGRESS, PolicySet.FORWARD,
-                                         Stage.HOST_FORWARD_INGRESS), src, dst, host_stage=True)
+                self._host(
+                    run,
+                    hep,
+                    Direction.INGRESS,
+                    PolicySet.FORWARD,
+                    Stage.HOST_FORWARD_INGRESS,
+                    src,
+                    dst,
+                )
             if hosts.wildcard is not None:
-                run.chain(idx.host_chain(hosts.wildcard, Direction.EGRESS, PolicySet.FORWARD,
-                                         Stage.HOST_FORWARD_EGRESS), src, dst, host_stage=True)
+                self._host(
+                    run,
+                    hosts.wildcard,
+                    Direction.EGRESS,
+                    PolicySet.FORWARD,
+                    Stage.HOST_FORWARD_EGRESS,
+                    src,
+                    dst,
+                )
             assert dst.pod is not None
             run.chain(idx.workload_chain(dst.pod, Direction.INGRESS), src, dst)
             return
         hep = hosts.for_address(dst.address) if hosts.any else None
         if hep is None:
-            why = ("no host endpoint on this node" if not hosts.any
-                   else "no host endpoint covers this address")
-            run.step(lambda p: [_Part(p.flows, (*p.steps, Step(
-                Stage.UNPOLICED, dst.name, "Allow",
-                note=f"{why}: Calico does not filter traffic to the host")))])
+            why = (
+                "no host endpoint on this node"
+                if not hosts.any
+                else "no host endpoint covers this address"
+            )
+            run.allow(
+                Step(
+                    Stage.UNPOLICED,
+                    dst.name,
+                    "Allow",
+                    note=f"{why}: Calico does not filter traffic to the host",
+                )
+            )
             return
         felix = idx.snap.felix_for(dst.node)
         run.failsafe(felix.failsafe_inbound, src, dst.name, "inbound")
-        run.chain(idx.host_chain(hep, Direction.INGRESS, PolicySet.UNTRACKED,
-                                 Stage.HOST_UNTRACKED), src, dst, host_stage=True)
+        self._host(run, hep, Direction.INGRESS, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED, src, dst)
         self._pre_dnat(run, hep, src, dst)
-        run.chain(idx.host_chain(hep, Direction.INGRESS, PolicySet.NORMAL, Stage.HOST_INGRESS),
-                  src, dst, host_stage=True)
+        self._host(run, hep, Direction.INGRESS, PolicySet.NORMAL, Stage.HOST_INGRESS, src, dst)
         run.release_failsafe()
 
     # --- special stages -------------------------------------------------------------------
@@ -219,27 +264,55 @@ class PathEngine:
                 # iptables/nftables: the mangle failsafe chain accepts inbound failsafe ports
                 # before pre-DNAT policy (§5.5); eBPF has no such bypass for workloads.
                 run.failsafe(felix.failsafe_inbound, src, dst.name, "inbound", bypass_only=True)
-            run.chain(idx.host_chain(hosts.wildcard, Direction.INGRESS, PolicySet.PRE_DNAT,
-                                     Stage.HOST_PRE_DNAT), src, dst, host_stage=True)
+            self._host(
+                run,
+                hosts.wildcard,
+                Direction.INGRESS,
+                PolicySet.PRE_DNAT,
+                Stage.HOST_PRE_DNAT,
+                src,
+                dst,
+            )
             run.release_failsafe()
         action = felix.endpoint_to_host
         origin = felix.origin_of("defaultEndpointToHostAction")
         subject = f"node {src.node}"
         if action is EndpointToHostAction.DROP:
-            step = Step(Stage.ENDPOINT_TO_HOST, subject, "Deny (DefaultEndpointToHostAction DROP)",
-                        note=origin)
-            run.step(lambda p: run.deny(p, step))
+            step = Step(
+                Stage.ENDPOINT_TO_HOST,
+                subject,
+                "Deny (DefaultEndpointToHostAction DROP)",
+                note=origin,
+            )
+            run.deny_all(step)
             return
         note = origin
         if action is EndpointToHostAction.RETURN:
             note = f"{origin}; RETURN hands the packet to the host's own iptables rules"
-        step = Step(Stage.ENDPOINT_TO_HOST, subject,
-                    f"Allow (DefaultEndpointToHostAction {action.value})", note=note)
-        run.step(lambda p: [_Part(p.flows, (*p.steps, step), p.skip_host)])
+        step = Step(
+            Stage.ENDPOINT_TO_HOST,
+            subject,
+            f"Allow (DefaultEndpointToHostAction {action.value})",
+            note=note,
+        )
+        run.allow(step)
+
+    def _host(
+        self,
+        run: _EngineRun,
+        hep: HostEndpoint,
+        direction: Direction,
+        which: PolicySet,
+        stage: Stage,
+        src: Peer,
+        dst: Peer,
+    ) -> None:
+        """One host-endpoint stage (skipped after an explicit pre-DNAT/untracked Allow)."""
+        chain = self.index.host_chain(hep, direction, which, stage)
+        run.chain(chain, src, dst, host_stage=True)
 
     def _pre_dnat(self, run: _EngineRun, hep: HostEndpoint, src: Peer, dst: Peer) -> None:
-        run.chain(self.index.host_chain(hep, Direction.INGRESS, PolicySet.PRE_DNAT,
-                                        Stage.HOST_PRE_DNAT), src, dst, host_stage=True)
+        self._host(run, hep, Direction.INGRESS, PolicySet.PRE_DNAT, Stage.HOST_PRE_DNAT, src, dst)
 
     def _main_hep(self, node: str) -> HostEndpoint | None:
         hosts = self.index.node_hosts(node)
@@ -292,8 +365,13 @@ class _EngineRun(_Run):
         self.parts = out
 
     def failsafe(
-        self, entries: tuple[Failsafe, ...], peer: Peer, subject: str, which: str,
-        *, bypass_only: bool = False,
+        self,
+        entries: tuple[Failsafe, ...],
+        peer: Peer,
+        subject: str,
+        which: str,
+        *,
+        bypass_only: bool = False,
     ) -> None:
         """Set aside the failsafe part of the space: host-endpoint policy cannot touch it.
         ``peer`` is the remote side (checked against an entry's ``net``)."""
@@ -302,10 +380,18 @@ class _EngineRun(_Run):
         for part in self.parts:
             hit = part.flows & fs
             if hit:
-                note = (f"{which} failsafe port: bypasses pre-DNAT policy" if bypass_only
-                        else f"{which} failsafe port: host-endpoint policy cannot block it")
-                self._held.append(_Part(hit, (*part.steps, Step(
-                    Stage.FAILSAFE, subject, "Allow", note=note)), part.skip_host))
+                note = (
+                    f"{which} failsafe port: bypasses pre-DNAT policy"
+                    if bypass_only
+                    else f"{which} failsafe port: host-endpoint policy cannot block it"
+                )
+                self._held.append(
+                    _Part(
+                        hit,
+                        (*part.steps, Step(Stage.FAILSAFE, subject, "Allow", note=note)),
+                        part.skip_host,
+                    )
+                )
             rest = part.flows - fs
             if rest:
                 out.append(_Part(rest, part.steps, part.skip_host))

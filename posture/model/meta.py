@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -32,49 +32,46 @@ class SourceLocation:
         return f"{self.origin}:{self.line}" if self.line else self.origin
 
 
-class Labels(Mapping[str, str]):
-    """An immutable, hashable label map (selectors evaluate against these)."""
+class Labels(dict[str, str]):
+    """An immutable, hashable label map (selectors evaluate against these).
 
-    __slots__ = ("_hash", "_items")
+    A dict subclass so that selector evaluation (``get``, ``in``) runs at C speed; every
+    mutating method raises.
+    """
+
+    __slots__ = ("_hash",)
 
     def __init__(self, items: Mapping[str, str] | None = None) -> None:
-        self._items: dict[str, str] = dict(sorted((items or {}).items()))
-        self._hash = hash(tuple(self._items.items()))
+        super().__init__(sorted((items or {}).items()))
+        self._hash = hash(tuple(self.items()))
 
-    def __getitem__(self, key: str) -> str:
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
-
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]
         return self._hash
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Labels):
-            return self._hash == other._hash and self._items == other._items
-        if isinstance(other, Mapping):
-            return self._items == dict(other)
-        return NotImplemented
+    def _immutable(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("Labels are immutable")
+
+    __setitem__ = _immutable
+    __delitem__ = _immutable
+    __ior__ = _immutable  # type: ignore[assignment]
+    clear = _immutable
+    pop = _immutable  # type: ignore[assignment]
+    popitem = _immutable  # type: ignore[assignment]
+    setdefault = _immutable  # type: ignore[assignment]
+    update = _immutable
+
+    def __reduce__(self) -> tuple[type[Labels], tuple[dict[str, str]]]:
+        return (Labels, (dict(self),))
 
     def __repr__(self) -> str:
-        return f"Labels({self._items!r})"
-
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return self._items.get(key, default)
+        return f"Labels({dict(self)!r})"
 
     def merged(self, other: Mapping[str, str]) -> Labels:
         """A new map with ``other`` laid over this one (``other`` wins)."""
-        return Labels({**self._items, **other})
+        return Labels({**self, **other})
 
     def as_dict(self) -> dict[str, str]:
-        return dict(self._items)
+        return dict(self)
 
 
 EMPTY_LABELS = Labels()

@@ -94,9 +94,7 @@ class Snapshot:
     felix: FelixSettings = field(
         default_factory=lambda: FelixSettings(EndpointToHostAction.ACCEPT, (), ())
     )
-    felix_by_node: Mapping[str, FelixSettings] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    felix_by_node: Mapping[str, FelixSettings] = field(default_factory=lambda: MappingProxyType({}))
     auto_host_endpoints: bool = False
     calico_present: bool = True
     coverage: Coverage = field(default_factory=Coverage)

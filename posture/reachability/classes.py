@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from posture.engine.index import Index
 from posture.engine.peers import Peer, PeerKind
@@ -19,12 +20,19 @@ from posture.model.net import IPSet, ip_to_int
 from posture.model.policy import EntityMatch
 
 # Labels that differ between replicas or revisions without meaning anything to policy authors.
-NOISE_LABELS = frozenset({
-    "pod-template-hash", "controller-revision-hash", "pod-template-generation",
-    "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
-    "batch.kubernetes.io/controller-uid", "controller-uid", "job-name",
-    "batch.kubernetes.io/job-name",
-})
+NOISE_LABELS = frozenset(
+    {
+        "pod-template-hash",
+        "controller-revision-hash",
+        "pod-template-generation",
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "batch.kubernetes.io/controller-uid",
+        "controller-uid",
+        "job-name",
+        "batch.kubernetes.io/job-name",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -75,7 +83,7 @@ class Atoms:
         top = (1 << 32) - 1 if family == 4 else (1 << 128) - 1
         points = [0, *[b for b in bounds if 0 < b <= top], top + 1]
         out = []
-        for lo, nxt in zip(points, points[1:], strict=False):
+        for lo, nxt in pairwise(points):
             if lo < nxt:
                 iv = ((lo, nxt - 1),)
                 out.append(IPSet(v4=iv) if family == 4 else IPSet(v6=iv))
@@ -100,7 +108,8 @@ def rule_address_sets(index: Index) -> list[IPSet]:
 
 def pod_display(pod: Pod) -> str:
     own = {
-        k: v for k, v in pod.labels.items()
+        k: v
+        for k, v in pod.labels.items()
         if not k.startswith(("projectcalico.org/", "pcns.", "pcsa.")) and k not in NOISE_LABELS
     }
     if not own:
@@ -133,11 +142,20 @@ def build_classes(index: Index) -> list[EndpointClass]:
         return ctx_cache[node]
 
     for pod in index.wep_pods:
-        key = ("pod", pod.labels, pod.named_ports, atoms.atom_of(pod.ips[0]), ctx(pod.node))
+        key: Hashable = (
+            "pod",
+            pod.labels,
+            pod.named_ports,
+            atoms.atom_of(pod.ips[0]),
+            ctx(pod.node),
+        )
         cls = classes.get(key)
         if cls is None:
             cls = EndpointClass(
-                id="", kind=PeerKind.POD, name=pod_display(pod), namespace=pod.namespace,
+                id="",
+                kind=PeerKind.POD,
+                name=pod_display(pod),
+                namespace=pod.namespace,
                 rep=index.pod_peer(pod),
             )
             classes[key] = cls
@@ -159,9 +177,11 @@ def build_classes(index: Index) -> list[EndpointClass]:
         cls.member_nodes.append(node.name)
 
     cluster = IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools if not p.disabled)
-    cluster = cluster | IPSet.from_cidrs(
-        a for n in index.snap.nodes for a in n.all_addresses
-    ) | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
+    cluster = (
+        cluster
+        | IPSet.from_cidrs(a for n in index.snap.nodes for a in n.all_addresses)
+        | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
+    )
     for fam in (4, 6):
         if fam == 6 and not atoms.v6:
             continue
@@ -170,17 +190,25 @@ def build_classes(index: Index) -> list[EndpointClass]:
             if not outside:
                 continue
             peer = index.external_peer(outside, "", fam)
-            names = sorted(str(ns.ref.name) for ns in index.snap.network_sets
-                           if outside.issubset(ns.nets))
+            names = sorted(
+                str(ns.ref.name) for ns in index.snap.network_sets if outside.issubset(ns.nets)
+            )
             full = region == (IPSet.from_cidrs(["0.0.0.0/0"] if fam == 4 else ["::/0"]))
             label = "any address outside the cluster" if full else _cidr_label(region)
             display = f"{', '.join(names)} ({label})" if names else f"world ({label})"
-            peer = Peer(peer.kind, peer.region, fam, peer.owners, address=peer.address,
-                        name=display)
+            peer = Peer(
+                peer.kind, peer.region, fam, peer.owners, address=peer.address, name=display
+            )
             key = ("ext", fam, region)
-            classes[key] = EndpointClass(id="", kind=PeerKind.EXTERNAL, name=display,
-                                         namespace="", rep=peer, members=[label],
-                                         member_nodes=[""])
+            classes[key] = EndpointClass(
+                id="",
+                kind=PeerKind.EXTERNAL,
+                name=display,
+                namespace="",
+                rep=peer,
+                members=[label],
+                member_nodes=[""],
+            )
     out = list(classes.values())
     _name_and_number(out)
     return out

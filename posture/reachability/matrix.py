@@ -115,7 +115,7 @@ class _Builder:
         if a is b:  # an endpoint to itself is not a path
             same -= a.size
             total -= a.size
-        return same, total - same - (0 if a is not b else 0)
+        return same, total - same
 
     def _encrypted_pairs(self, a: EndpointClass, b: EndpointClass) -> int:
         enc = self.enc_nodes(b.kind is PeerKind.HOST, b.rep.family)
@@ -125,7 +125,9 @@ class _Builder:
         same_enc = sum(n * cb.get(node, 0) for node, n in ca.items() if node in enc)
         return ea * eb - same_enc
 
-    def _reps(self, a: EndpointClass, b: EndpointClass, same_node: bool) -> tuple[Peer, Peer] | None:
+    def _reps(
+        self, a: EndpointClass, b: EndpointClass, same_node: bool
+    ) -> tuple[Peer, Peer] | None:
         """Representatives of a and b on the same node / on different nodes."""
         b_nodes: dict[str, int] = {}
         for i, n in enumerate(b.member_nodes):

@@ -53,16 +53,24 @@ def expanded_rows(matrix: Matrix, universe: Universe) -> Iterator[dict[str, Any]
 
 
 def render_reach(matrix: Matrix, universe: Universe, *, fmt: str, expand: bool) -> str:
-    rows = (list(expanded_rows(matrix, universe)) if expand
-            else [_row(c, universe) for c in matrix.allowed_cells()])
+    rows = (
+        list(expanded_rows(matrix, universe))
+        if expand
+        else [_row(c, universe) for c in matrix.allowed_cells()]
+    )
     if fmt == "json":
         doc = {
             "apiVersion": "posture.dev/v1alpha1",
             "kind": "Reachability",
             "expanded": expand,
             "classes": [
-                {"id": c.id, "kind": c.kind.value, "name": c.name, "size": c.size,
-                 "members": c.members}
+                {
+                    "id": c.id,
+                    "kind": c.kind.value,
+                    "name": c.name,
+                    "size": c.size,
+                    "members": c.members,
+                }
                 for c in matrix.classes
             ],
             "paths": rows,
@@ -70,12 +78,21 @@ def render_reach(matrix: Matrix, universe: Universe, *, fmt: str, expand: bool) 
         return json.dumps(doc, indent=2) + "\n"
     if not rows:
         return "no allowed paths\n"
-    headers = (["SRC", "DST", "RELATION", "ALLOWED", "ENCRYPTION"] if expand
-               else ["SRC", "DST", "RELATION", "ALLOWED", "ENCRYPTION", "PAIRS"])
-    keys = (["src", "dst", "relation", "allowed", "encryption"] if expand
-            else ["src", "dst", "relation", "allowed", "encryption", "pairs"])
+    headers = (
+        ["SRC", "DST", "RELATION", "ALLOWED", "ENCRYPTION"]
+        if expand
+        else ["SRC", "DST", "RELATION", "ALLOWED", "ENCRYPTION", "PAIRS"]
+    )
+    keys = (
+        ["src", "dst", "relation", "allowed", "encryption"]
+        if expand
+        else ["src", "dst", "relation", "allowed", "encryption", "pairs"]
+    )
     table = [[r[k] for k in keys] for r in rows]
-    return tabulate(table, headers=headers, tablefmt="plain", maxcolwidths=[30, 30, 10, 40, 11, 6]) + "\n"
+    return (
+        tabulate(table, headers=headers, tablefmt="plain", maxcolwidths=[30, 30, 10, 40, 11, 6])
+        + "\n"
+    )
 
 
 def render_explain(
@@ -94,8 +111,15 @@ def render_explain(
                     "allowed": v.allowed,
                     "encryption": v.encryption.value,
                     "steps": [
-                        {"stage": s.stage.value, "subject": s.subject, "tier": s.tier,
-                         "policy": s.policy, "rule": s.rule, "action": s.action, "note": s.note}
+                        {
+                            "stage": s.stage.value,
+                            "subject": s.subject,
+                            "tier": s.tier,
+                            "policy": s.policy,
+                            "rule": s.rule,
+                            "action": s.action,
+                            "note": s.note,
+                        }
                         for s in v.steps
                     ],
                 }

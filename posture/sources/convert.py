@@ -9,6 +9,7 @@ tier from the stored name). Things Calico synthesises (workload-endpoint labels,
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -138,10 +139,8 @@ def _labels(obj: Mapping[str, Any], *, v1: bool = False) -> Labels:
     if v1:
         ann = (meta.get("annotations") or {}).get(METADATA_ANNOTATION)
         if ann:
-            try:
+            with contextlib.suppress(ValueError, AttributeError):
                 labels.update(json.loads(ann).get("labels") or {})
-            except (ValueError, AttributeError):
-                pass
     return Labels({str(k): str(v) for k, v in labels.items()})
 
 
@@ -177,24 +176,36 @@ class _Builder:
                     key = "CalicoNetworkPolicy"
             elif group == "networking.k8s.io" and kind == "NetworkPolicy":
                 key = "NetworkPolicy"
-            elif (group == "" and kind in (
-                "Namespace",
-                "Pod",
-                "Node",
-                "Service",
-                "ServiceAccount",
-            )) or (group == "apps" and kind == "DaemonSet") or (group == "operator.tigera.io" and kind == "Installation"):
+            elif (
+                (
+                    group == ""
+                    and kind
+                    in (
+                        "Namespace",
+                        "Pod",
+                        "Node",
+                        "Service",
+                        "ServiceAccount",
+                    )
+                )
+                or (group == "apps" and kind == "DaemonSet")
+                or (group == "operator.tigera.io" and kind == "Installation")
+            ):
                 pass
-            elif kind in _IGNORED_KINDS or (group == "apps" and kind in _IGNORED_KINDS) or (
-                group == "operator.tigera.io"
-                or group.endswith(".k8s.io")
-                or group
-                in (
-                    "apps",
-                    "batch",
-                    "policy",
-                    "autoscaling",
-                    "discovery.k8s.io",
+            elif (
+                kind in _IGNORED_KINDS
+                or (group == "apps" and kind in _IGNORED_KINDS)
+                or (
+                    group == "operator.tigera.io"
+                    or group.endswith(".k8s.io")
+                    or group
+                    in (
+                        "apps",
+                        "batch",
+                        "policy",
+                        "autoscaling",
+                        "discovery.k8s.io",
+                    )
                 )
             ):
                 continue

@@ -35,5 +35,9 @@ def pods_phrase(classes: Iterable[EndpointClass]) -> tuple[str, int]:
     cl = list(classes)
     pods = sum(c.size for c in cl)
     namespaces = sorted({c.namespace for c in cl})
-    ns_text = ", ".join(namespaces[:5]) + (f" and {len(namespaces) - 5} more" if len(namespaces) > 5 else "")
-    return f"{pods} pod{'s' if pods != 1 else ''} in {len(cl)} group{'s' if len(cl) != 1 else ''} (namespaces {ns_text})", pods
+    ns_text = ", ".join(namespaces[:5]) + (
+        f" and {len(namespaces) - 5} more" if len(namespaces) > 5 else ""
+    )
+    pod_s = "s" if pods != 1 else ""
+    group_s = "s" if len(cl) != 1 else ""
+    return f"{pods} pod{pod_s} in {len(cl)} group{group_s} (namespaces {ns_text})", pods

@@ -36,9 +36,11 @@ NO_DEFAULT_DENY = RuleInfo(
 def anonymous_peer(index: Index) -> Peer:
     """An outside address that no rule, network set or cluster address covers."""
     sets = rule_address_sets(index)
-    cluster = IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools) | IPSet.from_cidrs(
-        a for n in index.snap.nodes for a in n.all_addresses
-    ) | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
+    cluster = (
+        IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools)
+        | IPSet.from_cidrs(a for n in index.snap.nodes for a in n.all_addresses)
+        | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
+    )
     for region in Atoms(sets).regions(4):
         free = region - cluster
         if free and not any(not free.isdisjoint(s) for s in sets):
@@ -54,8 +56,10 @@ def falls_through(index: Index, cls: EndpointClass, direction: Direction, anon: 
     src, dst = (me, anon) if direction is Direction.EGRESS else (anon, me)
     chain = index.workload_chain(pod, direction)
     for _, outcome in evaluate(chain, src, dst, index.universe.full(), index.ctx):
-        if outcome.decision is Decision.ALLOW and outcome.steps and (
-            outcome.steps[-1].policy.startswith("Profile ")
+        if (
+            outcome.decision is Decision.ALLOW
+            and outcome.steps
+            and (outcome.steps[-1].policy.startswith("Profile "))
         ):
             return True
     return False

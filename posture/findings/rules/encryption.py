@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from posture.engine.peers import PeerKind
-from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity
+from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity, Subject
 from posture.reachability.matrix import Relation
 
 MEASURE = "encryption-everywhere"
@@ -58,5 +58,57 @@ def wireguard_off(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     )
 
 
+NODES_WITHOUT_KEY = RuleInfo(
+    "PST-ENC-002",
+    Severity.HIGH,
+    "WireGuard is on, but some nodes publish no key: their traffic travels in clear",
+    MEASURE,
+    "On each listed node, check `projectcalico.org/WireguardPublicKey` and calico-node's log: "
+    "the kernel needs WireGuard support (module wireguard), and a node.<name> "
+    "FelixConfiguration must not disable it.",
+)
+
+
+def nodes_without_key(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    snap = a.snapshot
+    enabled = [n for n in snap.nodes if snap.felix_for(n.name).wireguard_v4]
+    if not enabled:
+        return
+    keyless = sorted(
+        {
+            n.name
+            for n in snap.nodes
+            if not (snap.felix_for(n.name).wireguard_v4 and n.wireguard.key_v4)
+        }
+    )
+    if not keyless:
+        return
+    cells = pairs = 0
+    for c in a.matrix.cells:
+        if c.relation is not Relation.OTHER_NODE or not c.allowed:
+            continue
+        touched = set(c.src.member_nodes) | set(c.dst.member_nodes)
+        clear = c.pairs - c.encrypted_pairs
+        if clear > 0 and touched & set(keyless):
+            cells += 1
+            pairs += clear
+    if not cells:
+        return
+    shown = ", ".join(keyless[:10]) + (" …" if len(keyless) > 10 else "")
+    yield Finding(
+        check_id=info.id,
+        severity=info.severity,
+        title=info.title,
+        message=f"WireGuard is enabled but {len(keyless)} of {len(snap.nodes)} nodes publish no "
+        f"public key ({shown}); {cells} allowed cross-node paths ({pairs} endpoint pairs) to or "
+        "from them travel unencrypted.",
+        subjects=tuple(Subject("Node", n, api_version="v1") for n in keyless[:50]),
+        encrypted="false",
+        remediation=info.remediation,
+        count=pairs,
+    )
+
+
 def register(registry: Registry) -> None:
     registry.add(WIREGUARD_OFF, wireguard_off)
+    registry.add(NODES_WITHOUT_KEY, nodes_without_key)

@@ -17,8 +17,8 @@ from posture.findings.base import (
     steps_text,
 )
 from posture.findings.ports import NODE_SERVICES
-from posture.model.net import PortSet
 from posture.findings.rules.common import evidence, node_subjects, pods_phrase
+from posture.model.net import PortSet
 from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell, Relation
 
@@ -55,7 +55,10 @@ NO_HOST_ENDPOINTS = RuleInfo(
 
 def _why(relation: Relation) -> str:
     if relation is Relation.SAME_NODE:
-        return "pods on the node itself (pod → own node: egress policy, then DefaultEndpointToHostAction)"
+        return (
+            "pods on the node itself (pod → own node: egress policy, then "
+            "DefaultEndpointToHostAction)"
+        )
     return "pods on other nodes"
 
 
@@ -139,8 +142,9 @@ def _host_network_listeners(a: Analysis, dst: EndpointClass) -> list[tuple[str, 
                     continue
                 seen.add(key)
                 name = f"hostNetwork pod {pod.namespace}/{pod.name} port {cp.port}"
-                out.append((name, Flows.single(a.index.universe.key(cp.protocol),
-                                               PortSet.of(cp.port))))
+                out.append(
+                    (name, Flows.single(a.index.universe.key(cp.protocol), PortSet.of(cp.port)))
+                )
     return out
 
 
@@ -179,8 +183,10 @@ def node_unrestricted(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
 
 def _unrestricted_reason(steps: tuple[Step, ...], relation: Relation) -> str:
     if relation is Relation.SAME_NODE:
-        return ("their egress policy lets it through and DefaultEndpointToHostAction accepts it; "
-                "host-endpoint policy never applies to pod → own-node traffic")
+        return (
+            "their egress policy lets it through and DefaultEndpointToHostAction accepts it; "
+            "host-endpoint policy never applies to pod → own-node traffic"
+        )
     if any("no host endpoint" in s.note for s in steps):
         return "their egress policy lets it through and the nodes have no host endpoints"
     return "their egress policy and the nodes' host-endpoint policy let it through"
@@ -199,7 +205,7 @@ def no_host_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         message=f"None of the {len(snap.nodes)} nodes has a host endpoint, so Calico filters "
         "nothing that reaches node addresses from other nodes, hostNetwork pods or outside "
         "(kubelet, etcd, SSH, NodePorts included).",
-        subjects=tuple(),
+        subjects=(),
         remediation=info.remediation,
         count=len(snap.nodes),
     )
