@@ -53,7 +53,8 @@ def to_document(inv: RawInventory) -> dict[str, Any]:
 
 def write_snapshot(inv: RawInventory, path: Path) -> None:
     """Write atomically: a temporary file in the same directory, then rename."""
-    data = json.dumps(to_document(inv), sort_keys=True, separators=(",", ":")).encode()
+    # apiVersion and kind first, so the kind can be recognised from the first bytes.
+    data = json.dumps(to_document(inv), separators=(",", ":")).encode()
     if path.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
     directory = path.parent if str(path.parent) else Path(".")
