@@ -17,8 +17,8 @@ from posture.findings.base import Analysis, Finding, Registry, run_rules
 from posture.model.coverage import ReadStatus
 from posture.model.snapshot import Snapshot
 from posture.reachability.classes import build_classes
-from posture.reachability.matrix import build_matrix
-from posture.report.model import MEASURES, Measure, MeasureStatus, Report
+from posture.reachability.matrix import Relation, build_matrix
+from posture.report.model import MEASURES, Measure, MeasureStatus, ReachRow, Report
 from posture.sources.base import Source
 
 Timer = Callable[[str], None]
@@ -111,6 +111,25 @@ def check_snapshot(
         "endpointClasses": len(matrix.classes),
         "reachabilityCells": len(matrix.cells),
     }
+    universe = analysis.index.universe
+    reach = tuple(
+        ReachRow(
+            src=c.src.name,
+            src_kind=c.src.kind.value,
+            src_namespace=c.src.namespace,
+            dst=c.dst.name,
+            dst_kind=c.dst.kind.value,
+            dst_namespace=c.dst.namespace,
+            relation=c.relation.value,
+            allowed=c.allowed.describe(universe),
+            encryption=c.encryption.value,
+            pairs=c.pairs,
+            unencrypted_pairs=0
+            if c.relation is Relation.SAME_NODE
+            else c.pairs - c.encrypted_pairs,
+        )
+        for c in matrix.allowed_cells()
+    )
     generated = snapshot.generated_at or opts.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     return Report(
         tool_version=__version__,
@@ -122,6 +141,7 @@ def check_snapshot(
         findings=tuple(findings),
         checklist=checklist(findings, snapshot, registry),
         stats=stats,
+        reach=reach,
     )
 
 

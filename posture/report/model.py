@@ -38,12 +38,19 @@ MEASURES: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class ReachRow:
-    src: str
+    """One allowed class-to-class path, for renderers that draw reachability."""
+
+    src: str  # class display name
+    src_kind: str  # pod | host | external
+    src_namespace: str  # '' for hosts and external
     dst: str
-    relation: str
-    allowed: str
-    encryption: str
-    pairs: int
+    dst_kind: str
+    dst_namespace: str
+    relation: str  # same-node | other-node | -
+    allowed: str  # e.g. "TCP 80,443; UDP 53" or "all traffic"
+    encryption: str  # encrypted | unencrypted | local
+    pairs: int  # endpoint pairs the row stands for
+    unencrypted_pairs: int
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class Report:
     checklist: tuple[Measure, ...]
     stats: dict[str, int] = field(default_factory=dict)
     suppressed: tuple[Finding, ...] = ()
+    reach: tuple[ReachRow, ...] = ()
 
     def summary(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}
