@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from posture import __version__
 from posture.engine.index import Index
@@ -41,10 +41,10 @@ def _noop(_: str) -> None:
     return None
 
 
-def analyse(snapshot: Snapshot, timer: Timer = _noop) -> Analysis:
+def analyse(snapshot: Snapshot, timer: Timer = _noop, today: date | None = None) -> Analysis:
     index = Index(snapshot)
     timer("model")
-    analysis = Analysis(snapshot, index)
+    analysis = Analysis(snapshot, index, today)
     classes = build_classes(index)
     timer("classes")
     analysis.__dict__["matrix"] = build_matrix(index, classes)
@@ -96,7 +96,7 @@ def check_snapshot(
     timer: Timer = _noop,
 ) -> Report:
     opts = options or CheckOptions()
-    analysis = analyse(snapshot, timer)
+    analysis = analyse(snapshot, timer, opts.now().date())
     findings = run_rules(registry, analysis)
     timer("findings")
     matrix = analysis.matrix

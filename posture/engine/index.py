@@ -85,6 +85,7 @@ class Index:
         self.policies = sorted(
             snap.policies, key=lambda p: (self._tier_rank.get(p.tier, 1 << 30), p.order_key())
         )
+        self.policy_by_name: dict[str, Policy] = {str(p.ref): p for p in self.policies}
         self.profiles: dict[str, Profile] = {p.name: p for p in snap.profiles}
         self.nodes: dict[str, Node] = {n.name: n for n in snap.nodes}
         self.wep_pods: list[Pod] = [p for p in snap.pods if p.is_workload_endpoint]

@@ -11,12 +11,17 @@ import enum
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from posture.engine.index import Index
 from posture.engine.verdict import Step
 from posture.model.snapshot import Snapshot
 from posture.reachability.matrix import Matrix, build_matrix
+
+if TYPE_CHECKING:
+    from posture.findings.shadow import RuleUsage
 
 
 class Severity(enum.Enum):
@@ -143,13 +148,23 @@ class Registry:
 class Analysis:
     """Everything a rule may look at; expensive parts are computed once, on first use."""
 
-    def __init__(self, snapshot: Snapshot, index: Index | None = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, index: Index | None = None, today: date | None = None
+    ) -> None:
         self.snapshot = snapshot
         self.index = index or Index(snapshot)
+        # The day findings are judged on (end-of-life dates); fixed per run for repeatability.
+        self.today = today or date.today()
 
     @cached_property
     def matrix(self) -> Matrix:
         return build_matrix(self.index)
+
+    @cached_property
+    def rule_usage(self) -> RuleUsage:
+        from posture.findings.shadow import rule_usage
+
+        return rule_usage(self)
 
 
 def run_rules(registry: Registry, analysis: Analysis) -> list[Finding]:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from posture.findings.base import Registry
-from posture.findings.rules import default_deny, encryption, node
+from posture.findings.rules import (
+    default_deny,
+    deny_shape,
+    encryption,
+    hygiene,
+    lateral,
+    node,
+    runtime,
+)
 
 
 def default_registry() -> Registry:
     registry = Registry()
     node.register(registry)
     default_deny.register(registry)
+    deny_shape.register(registry)
     encryption.register(registry)
+    lateral.register(registry)
+    hygiene.register(registry)
+    runtime.register(registry)
     return registry

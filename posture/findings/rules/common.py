@@ -5,12 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from posture.engine.flows import Flows
+from posture.engine.index import Index
+from posture.engine.peers import Peer
 from posture.engine.verdict import Step
 from posture.findings.base import Subject
-from posture.reachability.classes import EndpointClass
+from posture.model.net import IPSet
+from posture.reachability.classes import Atoms, EndpointClass, rule_address_sets
 from posture.reachability.matrix import Cell
 
 MAX_SUBJECTS = 50
+
+
+def anonymous_peer(index: Index) -> Peer:
+    """An outside address that no rule, network set or cluster address covers."""
+    sets = rule_address_sets(index)
+    cluster = (
+        IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools)
+        | IPSet.from_cidrs(a for n in index.snap.nodes for a in n.all_addresses)
+        | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
+    )
+    for region in Atoms(sets).regions(4):
+        free = region - cluster
+        if free and not any(not free.isdisjoint(s) for s in sets):
+            return index.external_peer(free, "traffic no rule mentions", 4)
+    # Every IPv4 atom is mentioned somewhere; fall back to an atom outside the cluster.
+    return index.external_peer(IPSet.from_cidrs(["198.51.100.77"]), "traffic no rule mentions")
 
 
 def evidence(cell: Cell, flows: Flows) -> tuple[Step, ...]:

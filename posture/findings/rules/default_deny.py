@@ -14,10 +14,9 @@ from posture.engine.index import Index
 from posture.engine.peers import Peer
 from posture.engine.verdict import Decision
 from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity
-from posture.findings.rules.common import namespace_subjects, pods_phrase
-from posture.model.net import IPSet
+from posture.findings.rules.common import anonymous_peer, namespace_subjects, pods_phrase
 from posture.model.policy import Direction
-from posture.reachability.classes import Atoms, EndpointClass, rule_address_sets
+from posture.reachability.classes import EndpointClass
 
 MEASURE = "cluster-default-deny"
 
@@ -31,22 +30,6 @@ NO_DEFAULT_DENY = RuleInfo(
     "allow policies workloads need (DNS to kube-dns, API server); `posture fix` writes one "
     "that keeps DNS and the control plane working.",
 )
-
-
-def anonymous_peer(index: Index) -> Peer:
-    """An outside address that no rule, network set or cluster address covers."""
-    sets = rule_address_sets(index)
-    cluster = (
-        IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools)
-        | IPSet.from_cidrs(a for n in index.snap.nodes for a in n.all_addresses)
-        | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
-    )
-    for region in Atoms(sets).regions(4):
-        free = region - cluster
-        if free and not any(not free.isdisjoint(s) for s in sets):
-            return index.external_peer(free, "traffic no rule mentions", 4)
-    # Every IPv4 atom is mentioned somewhere; fall back to an atom outside the cluster.
-    return index.external_peer(IPSet.from_cidrs(["198.51.100.77"]), "traffic no rule mentions")
 
 
 def falls_through(index: Index, cls: EndpointClass, direction: Direction, anon: Peer) -> bool:

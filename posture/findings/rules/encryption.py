@@ -109,6 +109,90 @@ def nodes_without_key(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     )
 
 
+HOST_CLEAR = RuleInfo(
+    "PST-ENC-003",
+    Severity.MEDIUM,
+    "Traffic to node addresses is not encrypted (WireGuard host encryption off)",
+    MEASURE,
+    "Set FelixConfiguration spec.wireguardHostEncryptionEnabled: true where supported (EKS and "
+    "AKS officially); otherwise treat pod → node and node → node traffic as clear text.",
+)
+
+
+def host_clear(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    snap = a.snapshot
+    if not any(snap.felix_for(n.name).wireguard_v4 for n in snap.nodes):
+        return  # PST-ENC-001 covers a cluster without WireGuard
+    if all(snap.felix_for(n.name).wireguard_host for n in snap.nodes):
+        return
+    cells = pairs = 0
+    for c in a.matrix.cells:
+        if c.relation is Relation.OTHER_NODE and c.dst.kind is PeerKind.HOST and c.allowed:
+            clear = c.pairs - c.encrypted_pairs
+            if clear > 0:
+                cells += 1
+                pairs += clear
+    if not cells:
+        return
+    yield Finding(
+        check_id=info.id,
+        severity=info.severity,
+        title=info.title,
+        message=f"WireGuard encrypts pod traffic only; {cells} allowed paths to other nodes' "
+        f"addresses ({pairs} endpoint pairs: kubelet, node services, hostNetwork pods) travel "
+        "in clear because wireguardHostEncryptionEnabled is off.",
+        encrypted="false",
+        remediation=info.remediation,
+        count=pairs,
+    )
+
+
+ENCAPSULATION = RuleInfo(
+    "PST-ENC-004",
+    Severity.LOW,
+    "IPIP/VXLAN encapsulation is not encryption",
+    MEASURE,
+    "Encapsulation only tunnels packets; enable WireGuard for confidentiality.",
+)
+
+
+def encapsulation(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    snap = a.snapshot
+    encap = [
+        p
+        for p in snap.ip_pools
+        if not p.disabled and (p.ipip.value != "Never" or p.vxlan.value != "Never")
+    ]
+    if not encap:
+        return
+    clear = sum(
+        c.pairs - c.encrypted_pairs
+        for c in a.matrix.cells
+        if c.relation is Relation.OTHER_NODE and c.allowed and c.dst.kind is PeerKind.POD
+    )
+    if clear <= 0:
+        return
+    pools = ", ".join(
+        f"{p.name} (IPIP {p.ipip.value})"
+        if p.ipip.value != "Never"
+        else f"{p.name} (VXLAN {p.vxlan.value})"
+        for p in encap
+    )
+    yield Finding(
+        check_id=info.id,
+        severity=info.severity,
+        title=info.title,
+        message=f"IP pools {pools} encapsulate cross-node pod traffic, but {clear} allowed "
+        "pod-to-pod endpoint pairs across nodes are still unencrypted: the tunnel hides "
+        "nothing from anyone on the node network.",
+        encrypted="false",
+        remediation=info.remediation,
+        count=clear,
+    )
+
+
 def register(registry: Registry) -> None:
     registry.add(WIREGUARD_OFF, wireguard_off)
     registry.add(NODES_WITHOUT_KEY, nodes_without_key)
+    registry.add(HOST_CLEAR, host_clear)
+    registry.add(ENCAPSULATION, encapsulation)

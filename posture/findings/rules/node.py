@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from posture.engine.flows import EMPTY, Flows
+from posture.engine.path import PathEngine
 from posture.engine.peers import PeerKind
-from posture.engine.verdict import Encryption, Step
+from posture.engine.verdict import Encryption, Stage, Step
 from posture.findings.base import (
     Analysis,
     Finding,
@@ -14,10 +15,11 @@ from posture.findings.base import (
     Registry,
     RuleInfo,
     Severity,
+    Subject,
     steps_text,
 )
 from posture.findings.ports import NODE_SERVICES
-from posture.findings.rules.common import evidence, node_subjects, pods_phrase
+from posture.findings.rules.common import anonymous_peer, evidence, node_subjects, pods_phrase
 from posture.model.net import PortSet
 from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell, Relation
@@ -45,7 +47,7 @@ NODE_UNRESTRICTED = RuleInfo(
 NO_HOST_ENDPOINTS = RuleInfo(
     "PST-NODE-003",
     Severity.HIGH,
-    "No host endpoints: Calico does not filter traffic to nodes",
+    "Nodes without host endpoints: Calico does not filter traffic to them",
     MEASURE,
     "Enable automatic host endpoints (KubeControllersConfiguration default: "
     "spec.controllers.node.hostEndpoint.autoCreate: Enabled) and write host-endpoint policy; "
@@ -196,22 +198,117 @@ def no_host_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     snap = a.snapshot
     if not snap.nodes or not snap.calico_present:
         return
-    if snap.host_endpoints:
+    bare = [n.name for n in snap.nodes if not a.index.node_hosts(n.name).any]
+    if not bare:
         return
+    which = (
+        f"None of the {len(snap.nodes)} nodes has"
+        if len(bare) == len(snap.nodes)
+        else f"{len(bare)} of {len(snap.nodes)} nodes ({', '.join(bare[:10])}) have no"
+    )
     yield Finding(
         check_id=info.id,
         severity=info.severity,
         title=info.title,
-        message=f"None of the {len(snap.nodes)} nodes has a host endpoint, so Calico filters "
-        "nothing that reaches node addresses from other nodes, hostNetwork pods or outside "
-        "(kubelet, etcd, SSH, NodePorts included).",
-        subjects=(),
+        message=f"{which} host endpoint, so Calico filters nothing that reaches their "
+        "addresses from other nodes, hostNetwork pods or outside (kubelet, etcd, SSH, NodePorts "
+        "included).",
+        subjects=tuple(Subject("Node", n, api_version="v1") for n in bare[:50]),
         remediation=info.remediation,
-        count=len(snap.nodes),
+        count=len(bare),
     )
+
+
+FAILSAFE_OPEN = RuleInfo(
+    "PST-NODE-004",
+    Severity.HIGH,
+    "Failsafe ports stay open under a host-endpoint deny",
+    MEASURE,
+    "Failsafe ports bypass every host-endpoint policy. Narrow them in FelixConfiguration "
+    "(failsafeInboundHostPorts with a net per entry, e.g. the control-plane CIDR) once "
+    "host-endpoint policy allows what SSH, BGP, etcd, Typha and the API server need.",
+)
+
+
+def failsafe_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    """Paths to hosts that a host-endpoint policy would deny but a failsafe port lets in."""
+    groups: dict[str, tuple[Cell, Flows, list[EndpointClass]]] = {}
+    for cell in a.matrix.cells:
+        if cell.dst.kind is not PeerKind.HOST or cell.src.kind is PeerKind.HOST:
+            continue
+        opened = EMPTY
+        for flows, verdict in cell.parts:
+            if verdict.allowed and any(s.stage is Stage.FAILSAFE for s in verdict.steps):
+                opened = opened | flows
+        if not opened:
+            continue
+        entry = groups.get(cell.dst.id)
+        if entry is None:
+            groups[cell.dst.id] = (cell, opened, [cell.src])
+        else:
+            groups[cell.dst.id] = (entry[0], entry[1] | opened, [*entry[2], cell.src])
+    for cell, opened, sources in groups.values():
+        names = sorted({s.name for s in sources})
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        yield Finding(
+            check_id=info.id,
+            severity=info.severity,
+            title=info.title,
+            message=f"{cell.dst.name} has host-endpoint policy, yet {opened.describe()} stay "
+            f"reachable through failsafe ports from {shown}.",
+            subjects=node_subjects(cell.dst),
+            path=PathInfo(shown, cell.dst.name, opened.describe(), cell.relation.value),
+            encrypted=_enc(cell),
+            because=steps_text(evidence(cell, opened)),
+            remediation=info.remediation,
+            count=len(sources),
+        )
+
+
+HOST_PORT_EXPOSED = RuleInfo(
+    "PST-NODE-005",
+    Severity.MEDIUM,
+    "hostPort exposes a pod on its node's address to the outside",
+    MEASURE,
+    "Prefer a Service; otherwise restrict the pod's ingress to the clients that need the port "
+    "(hostPort traffic is DNATed to the pod and its ingress policy applies).",
+)
+
+
+def host_port_exposed(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    idx = a.index
+    world = anonymous_peer(idx)
+    engine = PathEngine(idx)
+    for pod in idx.wep_pods:
+        for cp in pod.ports:
+            if not cp.host_port:
+                continue
+            flows = Flows.single(idx.universe.key(cp.protocol), PortSet.of(cp.port))
+            parts = engine.decide(world, idx.pod_peer(pod), flows)
+            allowed = [v for _, v in parts if v.allowed]
+            if not allowed:
+                continue
+            node = idx.nodes.get(pod.node)
+            address = node.addresses[0] if node and node.addresses else pod.node
+            yield Finding(
+                check_id=info.id,
+                severity=info.severity,
+                title=info.title,
+                message=f"Pod {pod.namespace}/{pod.name} maps hostPort {cp.host_port} to port "
+                f"{cp.port}; anyone outside the cluster can reach it at {address}:{cp.host_port}.",
+                subjects=(Subject("Pod", pod.name, pod.namespace, "v1"),),
+                path=PathInfo(world.name, f"{address}:{cp.host_port}", flows.describe(), "-"),
+                encrypted="false",
+                because=steps_text(allowed[0].steps),
+                remediation=info.remediation,
+                count=1,
+                key_extra=f"{cp.protocol}/{cp.host_port}",
+            )
 
 
 def register(registry: Registry) -> None:
     registry.add(NODE_SERVICES_REACHABLE, node_services)
     registry.add(NODE_UNRESTRICTED, node_unrestricted)
     registry.add(NO_HOST_ENDPOINTS, no_host_endpoints)
+    registry.add(FAILSAFE_OPEN, failsafe_open)
+    registry.add(HOST_PORT_EXPOSED, host_port_exposed)

@@ -1,0 +1,269 @@
+"""The shape of the default-deny: one direction only, scoped so it misses endpoints, breaking
+DNS or the control plane, or ordered so that it silences allow policies (calico-semantics §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from posture.engine.flows import parse_flow
+from posture.engine.path import PathEngine
+from posture.engine.peers import Peer, PeerKind
+from posture.findings.base import (
+    Analysis,
+    Finding,
+    PathInfo,
+    Registry,
+    RuleInfo,
+    Severity,
+    Subject,
+    steps_text,
+)
+from posture.findings.rules.common import namespace_subjects, pods_phrase
+from posture.findings.shadow import early_denies
+from posture.model.policy import Action, Direction, Policy, PolicyKind, Rule
+from posture.reachability.classes import EndpointClass
+
+MEASURE = "cluster-default-deny"
+CONTROL_PLANE_NAMESPACES = ("kube-system", "calico-system", "tigera-operator", "calico-apiserver")
+
+ONE_DIRECTION = RuleInfo(
+    "PST-DENY-002",
+    Severity.MEDIUM,
+    "The cluster-wide default-deny covers only one direction",
+    MEASURE,
+    "Add the missing direction to the policy's types (Ingress and Egress) with a final Deny, "
+    "after the allow rules workloads need (DNS, API server).",
+)
+MISSES_ENDPOINTS = RuleInfo(
+    "PST-DENY-003",
+    Severity.MEDIUM,
+    "A default-deny policy misses endpoints",
+    MEASURE,
+    "Widen the policy's selector / namespaceSelector so that it selects every pod (and, if "
+    "intended, host endpoints), or add a second default-deny for what it misses.",
+)
+BREAKS_CLUSTER = RuleInfo(
+    "PST-DENY-004",
+    Severity.HIGH,
+    "Policy blocks DNS or the control plane",
+    MEASURE,
+    "Allow egress to kube-dns (UDP and TCP 53) from every namespace and control-plane egress to "
+    "the API server before the deny, e.g. as the first rules of the default-deny policy.",
+)
+SHADOWS_ALLOWS = RuleInfo(
+    "PST-DENY-005",
+    Severity.HIGH,
+    "An early Deny silences allow policies that come after it",
+    MEASURE,
+    "Give the default-deny no explicit Deny rule and no order (it is then evaluated after "
+    "every other default-tier policy, and the end-of-tier deny does the denying), or move it "
+    "to order > 1000.",
+)
+
+
+def _unconditional(rule: Rule) -> bool:
+    return (
+        rule.protocol is None
+        and rule.not_protocol is None
+        and rule.icmp is None
+        and rule.not_icmp is None
+        and rule.ip_version is None
+        and rule.source.unconstrained
+        and rule.destination.unconstrained
+    )
+
+
+def ends_in_deny(p: Policy, direction: Direction) -> bool:
+    """The policy denies everything its earlier rules did not decide in ``direction``."""
+    if direction not in p.types:
+        return False
+    return any(r.action is Action.DENY and _unconditional(r) for r in p.rules(direction))
+
+
+def _selected(a: Analysis, p: Policy) -> list[EndpointClass]:
+    return [c for c in a.matrix.classes if c.pods and p.selector.matches(c.pods[0].labels)]
+
+
+def _pod_classes(a: Analysis) -> list[EndpointClass]:
+    return [c for c in a.matrix.classes if c.kind is PeerKind.POD]
+
+
+def _deny_policies(a: Analysis, direction: Direction) -> list[Policy]:
+    return [
+        p
+        for p in a.index.policies
+        if p.kind in (PolicyKind.GLOBAL, PolicyKind.NAMESPACED) and ends_in_deny(p, direction)
+    ]
+
+
+def one_direction(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    pods = _pod_classes(a)
+    if not pods:
+        return
+    wide: dict[Direction, list[Policy]] = {}
+    for d in Direction:
+        wide[d] = [
+            p
+            for p in _deny_policies(a, d)
+            if p.kind is PolicyKind.GLOBAL and len(_selected(a, p)) == len(pods)
+        ]
+    for covered, missing in (
+        (Direction.INGRESS, Direction.EGRESS),
+        (Direction.EGRESS, Direction.INGRESS),
+    ):
+        if wide[covered] and not wide[missing]:
+            p = wide[covered][0]
+            yield Finding(
+                check_id=info.id,
+                severity=info.severity,
+                title=info.title,
+                message=f"{p.ref} denies {covered.value.lower()} traffic for every pod, but no "
+                f"cluster-wide policy does the same for {missing.value.lower()}: "
+                f"{missing.value.lower()} traffic nobody mentions is still allowed.",
+                subjects=(
+                    Subject(p.ref.kind, p.ref.name, p.ref.namespace, "projectcalico.org/v3"),
+                ),
+                remediation=info.remediation,
+                count=len(pods),
+                key_extra=missing.value,
+            )
+
+
+def misses_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    pods = _pod_classes(a)
+    for d in Direction:
+        denies = _deny_policies(a, d)
+        covered = {id(c) for p in denies for c in _selected(a, p)}
+        for p in denies:
+            if p.kind is not PolicyKind.GLOBAL:
+                continue
+            selected = _selected(a, p)
+            # Only policies meant to be cluster-wide: they select most pod groups.
+            if not selected or len(selected) * 2 < len(pods) or len(selected) == len(pods):
+                continue
+            missed = [c for c in pods if id(c) not in covered]
+            if not missed:
+                continue
+            phrase, count = pods_phrase(missed)
+            yield Finding(
+                check_id=info.id,
+                severity=info.severity,
+                title=f"{info.title} ({d.value})",
+                message=f"{p.ref} (selector {p.selector_text or 'all()'}) denies "
+                f"{d.value.lower()} traffic by default but does not select {phrase}, and no "
+                "other default-deny does.",
+                subjects=namespace_subjects(c.namespace for c in missed),
+                remediation=info.remediation,
+                count=count,
+                key_extra=f"{p.ref}|{d.value}",
+            )
+
+
+def _first(classes: Iterable[EndpointClass], pred: object) -> EndpointClass | None:
+    for c in classes:
+        if callable(pred) and pred(c):
+            return c
+    return None
+
+
+def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    idx = a.index
+    engine = PathEngine(idx)
+    pods = _pod_classes(a)
+    dns = _first(pods, lambda c: c.pods[0].labels.get("k8s-app") == "kube-dns")
+    if dns is not None:
+        blocked: dict[str, list[tuple[EndpointClass, tuple[str, ...]]]] = {}
+        for c in pods:
+            if c is dns:
+                continue
+            for port in ("53/UDP", "53/TCP"):
+                parts = engine.decide(c.rep, dns.rep, parse_flow(port, idx.universe))
+                denied = [v for _, v in parts if not v.allowed]
+                if denied:
+                    blocked.setdefault(port, []).append((c, steps_text(denied[0].steps)))
+        for port, items in sorted(blocked.items()):
+            phrase, count = pods_phrase(c for c, _ in items)
+            yield Finding(
+                check_id=info.id,
+                severity=info.severity,
+                title=f"{info.title}: DNS ({port})",
+                message=f"{phrase} cannot resolve names: {port} to kube-dns is denied.",
+                subjects=namespace_subjects(c.namespace for c, _ in items),
+                path=PathInfo(phrase, dns.name, port, "-"),
+                because=items[0][1],
+                remediation=info.remediation,
+                count=count,
+                key_extra=f"dns|{port}",
+            )
+    api = _api_server(a)
+    if api is None:
+        return
+    stuck = []
+    for c in pods:
+        if c.namespace not in CONTROL_PLANE_NAMESPACES:
+            continue
+        parts = engine.decide(c.rep, api, parse_flow("6443/TCP", idx.universe))
+        denied = [v for _, v in parts if not v.allowed]
+        if denied:
+            stuck.append((c, steps_text(denied[0].steps)))
+    if stuck:
+        phrase, count = pods_phrase(c for c, _ in stuck)
+        yield Finding(
+            check_id=info.id,
+            severity=info.severity,
+            title=f"{info.title}: API server",
+            message=f"control-plane {phrase} cannot reach the Kubernetes API server "
+            f"({api.name}, TCP 6443).",
+            subjects=namespace_subjects(c.namespace for c, _ in stuck),
+            path=PathInfo(phrase, api.name, "TCP 6443", "-"),
+            because=stuck[0][1],
+            remediation=info.remediation,
+            count=count,
+            key_extra="api",
+        )
+
+
+def _api_server(a: Analysis) -> Peer | None:
+    """A node address where the API server listens: a kube-apiserver hostNetwork pod's node,
+    else a node labelled control-plane."""
+    idx = a.index
+    for node_name, pods in sorted(idx.host_network_pods.items()):
+        for p in pods:
+            if p.labels.get("component") == "kube-apiserver" and node_name in idx.nodes:
+                return idx.host_peer(idx.nodes[node_name])
+    for n in a.snapshot.nodes:
+        if "node-role.kubernetes.io/control-plane" in n.labels and n.addresses:
+            return idx.host_peer(n)
+    return None
+
+
+def shadows_allows(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    usage = a.rule_usage
+    by_shadower: dict[str, set[str]] = {}
+    for key in usage.shadowed():
+        name, direction, index = key
+        for shadower in early_denies(a, usage, key):
+            by_shadower.setdefault(shadower, set()).add(
+                f"{name} {direction.value.lower()} rule {index}"
+            )
+    for shadower, shadowed in sorted(by_shadower.items()):
+        items = sorted(shadowed)
+        shown = "; ".join(items[:8]) + (f"; and {len(items) - 8} more" if len(items) > 8 else "")
+        yield Finding(
+            check_id=info.id,
+            severity=info.severity,
+            title=info.title,
+            message=f"{shadower} denies before the Kubernetes NetworkPolicies (order 1000) are "
+            f"consulted, so these allow rules never take effect: {shown}.",
+            because=(f"{shadower} decides first in tier default",),
+            remediation=info.remediation,
+            count=len(items),
+            key_extra=shadower,
+        )
+
+
+def register(registry: Registry) -> None:
+    registry.add(ONE_DIRECTION, one_direction)
+    registry.add(MISSES_ENDPOINTS, misses_endpoints)
+    registry.add(BREAKS_CLUSTER, breaks_cluster)
+    registry.add(SHADOWS_ALLOWS, shadows_allows)

@@ -1,0 +1,154 @@
+"""Policy hygiene: policies that select nothing, rules that never decide anything, and staged
+policies that would change verdicts if they were enforced."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from posture.engine.index import Index
+from posture.engine.peers import PeerKind
+from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity, Subject
+from posture.findings.shadow import early_denies
+from posture.model.policy import Action, Policy, PolicyKind, Tier
+from posture.reachability.matrix import build_matrix
+
+MEASURE = "policy-hygiene"
+
+SELECTS_NOTHING = RuleInfo(
+    "PST-HYG-001",
+    Severity.LOW,
+    "Policy selects no endpoint",
+    MEASURE,
+    "Fix the selector (labels are case-sensitive; namespaced policies only select pods of "
+    "their own namespace) or delete the policy.",
+)
+NEVER_DECIDES = RuleInfo(
+    "PST-HYG-002",
+    Severity.LOW,
+    "Rule never decides anything: an earlier rule or policy always decides first",
+    MEASURE,
+    "Reorder (policy order, tier order, rule order) or delete the unreachable rule.",
+)
+STAGED_CHANGES = RuleInfo(
+    "PST-HYG-003",
+    Severity.INFO,
+    "Staged policy would change verdicts if enforced",
+    MEASURE,
+    "Review the paths listed before enforcing the staged policy.",
+)
+
+_ENFORCED = {
+    PolicyKind.STAGED_GLOBAL: PolicyKind.GLOBAL,
+    PolicyKind.STAGED_NAMESPACED: PolicyKind.NAMESPACED,
+    PolicyKind.STAGED_KUBERNETES: PolicyKind.KUBERNETES,
+}
+
+
+def _subject(p: Policy) -> Subject:
+    api = p.ref.api_version or "projectcalico.org/v3"
+    return Subject(p.ref.kind, p.ref.name, p.ref.namespace, api)
+
+
+def selects_nothing(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    labels = {p.labels for p in a.index.wep_pods}
+    labels |= {h.labels for h in a.snapshot.host_endpoints}
+    if not labels:
+        return
+    for p in a.snapshot.policies:
+        if any(p.selector.matches(lbl) for lbl in labels):
+            continue
+        yield Finding(
+            check_id=info.id,
+            severity=info.severity,
+            title=info.title,
+            message=f"{p.ref} (selector {p.selector_text or 'all()'}) selects no pod or host "
+            "endpoint, so none of its rules apply.",
+            subjects=(_subject(p),),
+            remediation=info.remediation,
+            count=1,
+            key_extra=str(p.ref),
+        )
+
+
+def never_decides(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    usage = a.rule_usage
+    for name, direction, index in usage.shadowed():
+        if early_denies(a, usage, (name, direction, index)):
+            continue  # reported by PST-DENY-005, which names what the early Deny silences
+        pol = usage.policies[name]
+        rule = pol.rules(direction)
+        action = next((r.action for r in rule if r.index == index), Action.ALLOW)
+        by = usage.shadowers.get((name, direction, index), [])
+        who = (
+            "; ".join(
+                f"{s.policy or 'tier ' + s.tier} rule {s.rule} ({s.action})"
+                if s.rule is not None
+                else f"{s.policy or 'tier ' + s.tier} ({s.action})"
+                for s in by
+            )
+            or "an earlier decision"
+        )
+        yield Finding(
+            check_id=info.id,
+            severity=info.severity,
+            title=info.title,
+            message=f"{name} {direction.value.lower()} rule {index} ({action.value}) matches "
+            f"traffic, but {who} always decides it first.",
+            subjects=(_subject(pol),),
+            because=tuple(s.describe() for s in by),
+            remediation=info.remediation,
+            count=1,
+            key_extra=f"{name}|{direction.value}|{index}",
+        )
+
+
+def staged_changes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    snap = a.snapshot
+    if not snap.staged_policies:
+        return
+    base = {(c.src.id, c.dst.id, c.relation): c.allowed for c in a.matrix.cells}
+    classes = a.matrix.classes
+    for staged in snap.staged_policies:
+        enforced = dataclasses.replace(staged, kind=_ENFORCED[staged.kind])
+        tiers = snap.tiers
+        if snap.tier(staged.tier) is None:
+            tiers = (*tiers, Tier(staged.tier, None, Action.DENY, exists=False))
+        alt = dataclasses.replace(snap, policies=(*snap.policies, enforced), tiers=tiers)
+        matrix = build_matrix(Index(alt), classes)
+        opened = closed = 0
+        example = ""
+        for c in matrix.cells:
+            before = base.get((c.src.id, c.dst.id, c.relation))
+            after = c.allowed
+            if before is None or before == after:
+                continue
+            if before - after:
+                closed += c.pairs
+            if after - before:
+                opened += c.pairs
+            if not example and c.src.kind is PeerKind.POD:
+                u = a.index.universe
+                example = (
+                    f"{c.src.name} → {c.dst.name} ({c.relation.value}): "
+                    f"{before.describe(u)} becomes {after.describe(u)}"
+                )
+        if not (opened or closed):
+            continue
+        yield Finding(
+            check_id=info.id,
+            severity=info.severity,
+            title=info.title,
+            message=f"Enforcing {staged.ref} would close paths for {closed} endpoint pairs and "
+            f"open paths for {opened}" + (f"; e.g. {example}" if example else "") + ".",
+            subjects=(_subject(staged),),
+            remediation=info.remediation,
+            count=opened + closed,
+            key_extra=str(staged.ref),
+        )
+
+
+def register(registry: Registry) -> None:
+    registry.add(SELECTS_NOTHING, selects_nothing)
+    registry.add(NEVER_DECIDES, never_decides)
+    registry.add(STAGED_CHANGES, staged_changes)

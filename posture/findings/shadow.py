@@ -1,0 +1,112 @@
+"""Which rules decide anything, and which are shadowed by earlier rules or policies.
+
+For every workload class and direction, the class's chain is evaluated against every class on
+the other side. A rule is *live* when it would match some of that traffic on its own, and
+*used* when it decides some of it. A live rule that is never used is shadowed: everything it
+would match was already decided earlier; the step that decided it names the shadower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from posture.engine.chain import evaluate
+from posture.engine.flows import Flows
+from posture.engine.match import rule_flows
+from posture.engine.peers import PeerKind
+from posture.engine.verdict import Outcome, Step
+from posture.findings.base import Analysis
+from posture.model.policy import Action, Direction, Policy, PolicyKind
+
+RuleKey = tuple[str, Direction, int]  # (policy ref text, direction, rule index)
+
+
+@dataclass(slots=True)
+class RuleUsage:
+    policies: dict[str, Policy] = field(default_factory=dict)
+    live: set[RuleKey] = field(default_factory=set)
+    used: set[RuleKey] = field(default_factory=set)
+    # For live-but-unused rules: the steps that decided the traffic instead.
+    shadowers: dict[RuleKey, list[Step]] = field(default_factory=dict)
+
+    def shadowed(self) -> list[RuleKey]:
+        return sorted(self.live - self.used, key=lambda k: (k[0], k[1].value, k[2]))
+
+
+def early_denies(a: Analysis, usage: RuleUsage, key: RuleKey) -> list[str]:
+    """Policies of the same tier and lower order whose Deny decides first what a Kubernetes
+    NetworkPolicy rule would allow (the order-500 default-deny pitfall, §8.3)."""
+    pol = usage.policies[key[0]]
+    if pol.kind is not PolicyKind.KUBERNETES:
+        return []
+    out = []
+    for step in usage.shadowers.get(key, []):
+        shadower = a.index.policy_by_name.get(step.policy)
+        if shadower is None or shadower.tier != pol.tier or "Deny" not in step.action:
+            continue
+        if (shadower.order if shadower.order is not None else float("inf")) < (
+            pol.order if pol.order is not None else float("inf")
+        ) and step.policy not in out:
+            out.append(step.policy)
+    return out
+
+
+def _decider(steps: tuple[Step, ...]) -> Step | None:
+    for s in reversed(steps):
+        if s.policy or s.action.startswith("Deny (end"):
+            return s
+    return None
+
+
+def rule_usage(a: Analysis) -> RuleUsage:
+    idx = a.index
+    usage = RuleUsage()
+    classes = a.matrix.classes
+    full = idx.universe.full()
+    for cls in classes:
+        if cls.kind is not PeerKind.POD:
+            continue
+        me = cls.rep
+        assert me.pod is not None
+        for direction in Direction:
+            chain = idx.workload_chain(me.pod, direction)
+            if not chain.groups:
+                continue
+            for other in classes:
+                if other is cls and cls.size == 1:
+                    continue
+                src, dst = (me, other.rep) if direction is Direction.EGRESS else (other.rep, me)
+                parts = evaluate(chain, src, dst, full, idx.ctx)
+                for _, outcome in parts:
+                    for s in outcome.steps:
+                        if s.policy and s.rule is not None and s.stage == chain.stage:
+                            usage.used.add((s.policy, direction, s.rule))
+                for group in chain.groups:
+                    for pol in group.policies:
+                        name = str(pol.ref)
+                        usage.policies[name] = pol
+                        for rule in pol.rules(direction):
+                            if rule.action is Action.LOG:
+                                continue
+                            matched, _ = rule_flows(rule, src, dst, idx.ctx)
+                            if not matched:
+                                continue
+                            key = (name, direction, rule.index)
+                            usage.live.add(key)
+                            _record_shadower(usage, key, matched, parts)
+    return usage
+
+
+def _record_shadower(
+    usage: RuleUsage, key: RuleKey, matched: Flows, parts: list[tuple[Flows, Outcome]]
+) -> None:
+    if key in usage.shadowers and len(usage.shadowers[key]) >= 3:
+        return
+    for flows, outcome in parts:
+        if flows & matched:
+            d = _decider(outcome.steps)
+            if d is not None and not (d.policy == key[0] and d.rule == key[2]):
+                lst = usage.shadowers.setdefault(key, [])
+                if d not in lst:
+                    lst.append(d)
+                return
