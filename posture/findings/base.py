@@ -22,6 +22,8 @@ from posture.reachability.matrix import Matrix, build_matrix
 
 if TYPE_CHECKING:
     from posture.findings.shadow import RuleUsage
+    from posture.model.policy import Direction
+    from posture.reachability.classes import EndpointClass
 
 
 class Severity(enum.Enum):
@@ -159,6 +161,13 @@ class Analysis:
     @cached_property
     def matrix(self) -> Matrix:
         return build_matrix(self.index)
+
+    @cached_property
+    def default_open(self) -> dict[Direction, list[EndpointClass]]:
+        """Pod classes whose unmentioned traffic falls through to the profile, by direction."""
+        from posture.findings.rules.default_deny import compute_default_open
+
+        return compute_default_open(self)
 
     @cached_property
     def rule_usage(self) -> RuleUsage:

@@ -51,7 +51,11 @@ def early_denies(a: Analysis, usage: RuleUsage, key: RuleKey) -> list[str]:
     return out
 
 
-def _decider(steps: tuple[Step, ...]) -> Step | None:
+def _decider(steps: tuple[Step, ...], tier: str) -> Step | None:
+    """The step that took the traffic out of ``tier``'s hands (or, failing that, decided it)."""
+    for s in steps:
+        if s.tier == tier:
+            return s
     for s in reversed(steps):
         if s.policy or s.action.startswith("Deny (end"):
             return s
@@ -102,11 +106,13 @@ def _record_shadower(
 ) -> None:
     if key in usage.shadowers and len(usage.shadowers[key]) >= 3:
         return
+    tier = usage.policies[key[0]].tier
     for flows, outcome in parts:
         if flows & matched:
-            d = _decider(outcome.steps)
-            if d is not None and not (d.policy == key[0] and d.rule == key[2]):
-                lst = usage.shadowers.setdefault(key, [])
-                if d not in lst:
-                    lst.append(d)
-                return
+            d = _decider(outcome.steps, tier)
+            if d is None or (d.policy == key[0] and d.rule == key[2]):
+                continue
+            lst = usage.shadowers.setdefault(key, [])
+            if all((x.policy, x.rule, x.action) != (d.policy, d.rule, d.action) for x in lst):
+                lst.append(d)
+            return

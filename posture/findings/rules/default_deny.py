@@ -48,7 +48,7 @@ def falls_through(index: Index, cls: EndpointClass, direction: Direction, anon: 
     return False
 
 
-def default_open(a: Analysis) -> dict[Direction, list[EndpointClass]]:
+def compute_default_open(a: Analysis) -> dict[Direction, list[EndpointClass]]:
     anon = anonymous_peer(a.index)
     out: dict[Direction, list[EndpointClass]] = {d: [] for d in Direction}
     for cls in a.matrix.classes:
@@ -61,7 +61,7 @@ def default_open(a: Analysis) -> dict[Direction, list[EndpointClass]]:
 
 
 def no_default_deny(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
-    open_by_dir = default_open(a)
+    open_by_dir = a.default_open
     for direction in (Direction.INGRESS, Direction.EGRESS):
         classes = open_by_dir[direction]
         if not classes:

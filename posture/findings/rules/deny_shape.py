@@ -97,36 +97,36 @@ def _deny_policies(a: Analysis, direction: Direction) -> list[Policy]:
 
 
 def one_direction(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    """A global policy denies one direction for every pod, while pods still fall through to
+    the namespace profile's Allow in the other direction."""
     pods = _pod_classes(a)
     if not pods:
         return
-    wide: dict[Direction, list[Policy]] = {}
-    for d in Direction:
-        wide[d] = [
-            p
-            for p in _deny_policies(a, d)
-            if p.kind is PolicyKind.GLOBAL and len(_selected(a, p)) == len(pods)
-        ]
+    open_by_dir = a.default_open
     for covered, missing in (
         (Direction.INGRESS, Direction.EGRESS),
         (Direction.EGRESS, Direction.INGRESS),
     ):
-        if wide[covered] and not wide[missing]:
-            p = wide[covered][0]
-            yield Finding(
-                check_id=info.id,
-                severity=info.severity,
-                title=info.title,
-                message=f"{p.ref} denies {covered.value.lower()} traffic for every pod, but no "
-                f"cluster-wide policy does the same for {missing.value.lower()}: "
-                f"{missing.value.lower()} traffic nobody mentions is still allowed.",
-                subjects=(
-                    Subject(p.ref.kind, p.ref.name, p.ref.namespace, "projectcalico.org/v3"),
-                ),
-                remediation=info.remediation,
-                count=len(pods),
-                key_extra=missing.value,
-            )
+        wide = [
+            p
+            for p in _deny_policies(a, covered)
+            if p.kind is PolicyKind.GLOBAL and len(_selected(a, p)) == len(pods)
+        ]
+        if not wide or not open_by_dir[missing]:
+            continue
+        p = wide[0]
+        phrase, _ = pods_phrase(open_by_dir[missing])
+        yield Finding(
+            check_id=info.id,
+            severity=info.severity,
+            title=info.title,
+            message=f"{p.ref} denies {covered.value.lower()} traffic for every pod, but "
+            f"{missing.value.lower()} traffic nobody mentions is still allowed for {phrase}.",
+            subjects=(Subject(p.ref.kind, p.ref.name, p.ref.namespace, "projectcalico.org/v3"),),
+            remediation=info.remediation,
+            count=len(open_by_dir[missing]),
+            key_extra=missing.value,
+        )
 
 
 def misses_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:

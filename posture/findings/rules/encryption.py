@@ -16,18 +16,20 @@ WIREGUARD_OFF = RuleInfo(
     "WireGuard is off: allowed cross-node traffic is unencrypted",
     MEASURE,
     "Turn WireGuard on: FelixConfiguration default spec.wireguardEnabled: true (and "
-    "wireguardEnabledV6 for IPv6); check every node then publishes "
-    "projectcalico.org/WireguardPublicKey. IPIP/VXLAN encapsulation does not encrypt.",
+    "wireguardEnabledV6 for IPv6), and remove node.<name> overrides that disable it; check "
+    "every node then publishes projectcalico.org/WireguardPublicKey. IPIP/VXLAN "
+    "encapsulation does not encrypt.",
 )
 
 
-def _cross_node_unencrypted(a: Analysis) -> tuple[int, int, int]:
+def _touching(a: Analysis, nodes: set[str]) -> tuple[int, int, int]:
+    """Allowed cross-node cells with unencrypted pairs that involve ``nodes``."""
     cells = pairs = sensitive = 0
     for c in a.matrix.cells:
         if c.relation is not Relation.OTHER_NODE or not c.allowed:
             continue
         clear = c.pairs - c.encrypted_pairs
-        if clear <= 0:
+        if clear <= 0 or not (set(c.src.member_nodes) | set(c.dst.member_nodes)) & nodes:
             continue
         cells += 1
         pairs += clear
@@ -37,21 +39,32 @@ def _cross_node_unencrypted(a: Analysis) -> tuple[int, int, int]:
 
 
 def wireguard_off(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    """Nodes where Felix's configuration leaves WireGuard disabled."""
     snap = a.snapshot
-    if not snap.nodes or len(snap.nodes) < 2:
+    if len(snap.nodes) < 2:
         return
-    if any(snap.felix_for(n.name).wireguard_v4 for n in snap.nodes):
+    off = sorted(n.name for n in snap.nodes if not snap.felix_for(n.name).wireguard_v4)
+    if not off:
         return
-    cells, pairs, sensitive = _cross_node_unencrypted(a)
+    cells, pairs, sensitive = _touching(a, set(off))
     if not cells:
         return
+    if len(off) == len(snap.nodes):
+        where = f"WireGuard is not enabled ({snap.felix.origin_of('wireguardEnabled')})"
+    else:
+        origins = sorted({snap.felix_for(n).origin_of("wireguardEnabled") for n in off})
+        where = (
+            f"WireGuard is disabled on {len(off)} of {len(snap.nodes)} nodes "
+            f"({', '.join(off[:10])}; {'; '.join(origins)})"
+        )
     yield Finding(
         check_id=info.id,
         severity=info.severity,
         title=info.title,
-        message=f"WireGuard is not enabled ({snap.felix.origin_of('wireguardEnabled')}); "
-        f"{cells} allowed cross-node paths between endpoint groups ({pairs} endpoint pairs) "
-        f"travel unencrypted, {sensitive} of those pairs to node services or across namespaces.",
+        message=f"{where}; {cells} allowed cross-node paths between endpoint groups "
+        f"({pairs} endpoint pairs) travel unencrypted, {sensitive} of those pairs to node "
+        "services or across namespaces.",
+        subjects=tuple(Subject("Node", n, api_version="v1") for n in off[:50]),
         encrypted="false",
         remediation=info.remediation,
         count=pairs,
@@ -70,28 +83,14 @@ NODES_WITHOUT_KEY = RuleInfo(
 
 
 def nodes_without_key(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    """Nodes configured for WireGuard that publish no key (disabled ones are PST-ENC-001's)."""
     snap = a.snapshot
-    enabled = [n for n in snap.nodes if snap.felix_for(n.name).wireguard_v4]
-    if not enabled:
-        return
     keyless = sorted(
-        {
-            n.name
-            for n in snap.nodes
-            if not (snap.felix_for(n.name).wireguard_v4 and n.wireguard.key_v4)
-        }
+        n.name for n in snap.nodes if snap.felix_for(n.name).wireguard_v4 and not n.wireguard.key_v4
     )
     if not keyless:
         return
-    cells = pairs = 0
-    for c in a.matrix.cells:
-        if c.relation is not Relation.OTHER_NODE or not c.allowed:
-            continue
-        touched = set(c.src.member_nodes) | set(c.dst.member_nodes)
-        clear = c.pairs - c.encrypted_pairs
-        if clear > 0 and touched & set(keyless):
-            cells += 1
-            pairs += clear
+    cells, pairs, _ = _touching(a, set(keyless))
     if not cells:
         return
     shown = ", ".join(keyless[:10]) + (" …" if len(keyless) > 10 else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from posture.engine.chain import evaluate
 from posture.engine.flows import Flows
 from posture.engine.peers import PeerKind
 from posture.findings.base import (
@@ -16,8 +17,9 @@ from posture.findings.base import (
     Severity,
     steps_text,
 )
-from posture.findings.rules.common import evidence, namespace_subjects, pods_phrase
+from posture.findings.rules.common import anonymous_peer, evidence, namespace_subjects, pods_phrase
 from posture.model.net import PortSet
+from posture.model.policy import Direction
 from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell
 
@@ -95,44 +97,54 @@ def namespace_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             )
 
 
+def _explicit_allow_all(a: Analysis, cls: EndpointClass, direction: Direction) -> str:
+    """The policy that allows this class every connection in ``direction`` from/to anyone,
+    or '' when its own policy restricts something (or only the profile allows)."""
+    idx = a.index
+    pod = cls.pods[0]
+    chain = idx.workload_chain(pod, direction)
+    if not chain.groups:
+        return ""
+    full = idx.universe.full()
+    peers = [anonymous_peer(idx), *(c.rep for c in a.matrix.classes if c is not cls)]
+    decider = ""
+    for other in peers:
+        src, dst = (cls.rep, other) if direction is Direction.EGRESS else (other, cls.rep)
+        for _, outcome in evaluate(chain, src, dst, full, idx.ctx):
+            last = outcome.steps[-1] if outcome.steps else None
+            if not outcome.allowed or last is None or last.policy.startswith("Profile "):
+                return ""
+            decider = decider or last.policy
+    return decider
+
+
 def unrestricted_pods(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
-    full = a.index.universe.full()
-    pods = [c for c in a.matrix.classes if c.kind is PeerKind.POD]
-    world = [c for c in a.matrix.classes if c.kind is PeerKind.EXTERNAL]
-    if len(pods) < 2:
-        return
-    out_full: dict[int, set[int]] = {}
-    in_full: dict[int, set[int]] = {}
-    for cell in a.matrix.cells:
-        if cell.allowed != full:
-            continue
-        out_full.setdefault(id(cell.src), set()).add(id(cell.dst))
-        in_full.setdefault(id(cell.dst), set()).add(id(cell.src))
-    targets = {id(c) for c in pods + world}
-    for label, table in (("egress", out_full), ("ingress", in_full)):
-        hit: list[EndpointClass] = []
-        for c in pods:
-            others = targets - {id(c)} if c.size == 1 else targets
-            if others and table.get(id(c), set()) >= others:
-                hit.append(c)
-        if not hit:
-            continue
-        phrase, count = pods_phrase(hit)
-        direction = (
-            "to every pod group and the outside world"
-            if label == "egress"
-            else ("from every pod group and the outside world")
-        )
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
-            title=f"{info.title} ({label})",
-            message=f"{phrase} have unrestricted {label}: all traffic {direction} is allowed.",
-            subjects=namespace_subjects(c.namespace for c in hit),
-            remediation=info.remediation,
-            count=count,
-            key_extra=label,
-        )
+    """Pods whose own policy allows all traffic in a direction (fall-through to the namespace
+    profile is PST-DENY-001's; this is an explicit allow-all)."""
+    for direction in Direction:
+        hits: dict[str, list[EndpointClass]] = {}
+        for c in a.matrix.classes:
+            if c.kind is not PeerKind.POD:
+                continue
+            decider = _explicit_allow_all(a, c, direction)
+            if decider:
+                hits.setdefault(decider, []).append(c)
+        for decider, classes in sorted(hits.items()):
+            phrase, count = pods_phrase(classes)
+            way = "from" if direction is Direction.INGRESS else "to"
+            label = direction.value.lower()
+            yield Finding(
+                check_id=info.id,
+                severity=info.severity,
+                title=f"{info.title} ({label})",
+                message=f"{decider} allows {phrase} all {label} traffic {way} any pod, node "
+                "or outside address.",
+                subjects=namespace_subjects(c.namespace for c in classes),
+                because=(f"{decider} allows every protocol and port {way} every peer",),
+                remediation=info.remediation,
+                count=count,
+                key_extra=f"{label}|{decider}",
+            )
 
 
 def world_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
