@@ -149,7 +149,7 @@ def test_reach_grouped_expanded_and_json(capsys: pytest.CaptureFixture[str]) -> 
     assert doc["expanded"] is True
     pairs = {(p["src"], p["dst"]) for p in doc["paths"]}
     assert ("shop/cart-5c6d7e-0", "shop/db-0") not in pairs  # db-from-cart is shadowed
-    assert ("payments/payments-api-0", "worker-2") in pairs  # pods reach other nodes freely
+    assert ("ingress/ingress-nginx-controller-0", "worker-2") in pairs  # no egress policy
     # ledger-from-api isolates ledger egress: DNS and 203.0.113.0/25:443 only.
     assert ("payments/ledger-0", "worker-1") not in pairs
     for p in doc["paths"]:
