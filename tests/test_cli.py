@@ -108,7 +108,7 @@ def test_explain_names_the_deciding_policy(capsys: pytest.CaptureFixture[str]) -
     rc, out, _ = run(
         capsys,
         "explain",
-        "shop/frontend-7f9c8d-0",
+        "ingress/ingress-nginx-controller-0",
         "shop/cart-5c6d7e-0",
         "--port",
         "8080/TCP",
@@ -133,11 +133,24 @@ def test_explain_names_the_deciding_policy(capsys: pytest.CaptureFixture[str]) -
 
 def test_explain_text(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, _ = run(
-        capsys, "explain", "shop/db-0", "node/worker-2", "--port", "10250/TCP", "--from", EXAMPLE
+        capsys,
+        "explain",
+        "monitoring/prometheus-0",
+        "node/worker-1",
+        "--port",
+        "10250/TCP",
+        "--from",
+        EXAMPLE,
     )
     assert rc == 0
     assert out.splitlines()[1].startswith("ALLOWED")
+    assert "GlobalNetworkPolicy app-egress-deny rule 0 → Allow" in out
     assert "DefaultEndpointToHostAction ACCEPT" in out
+    rc, out, _ = run(
+        capsys, "explain", "shop/db-0", "node/worker-2", "--port", "10250/TCP", "--from", EXAMPLE
+    )
+    assert out.splitlines()[1].startswith("DENIED")
+    assert "GlobalNetworkPolicy app-egress-deny rule 2 → Deny" in out
 
 
 def test_reach_grouped_expanded_and_json(capsys: pytest.CaptureFixture[str]) -> None:
