@@ -92,6 +92,47 @@ def _add(inv: RawInventory, doc: Any, loc: SourceLocation, item_lines: list[int]
     inv.add(doc, loc)
 
 
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch: how a later manifest for the same object updates an earlier
+    one (what ``kubectl apply`` of the later file does to a custom resource)."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def _identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    meta = obj.get("metadata") or {}
+    group = str(obj.get("apiVersion") or "").rsplit("/", 1)[0]
+    return (group, str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))
+
+
+def _merge_duplicates(inv: RawInventory) -> RawInventory:
+    """Objects that appear more than once (e.g. ``--from cluster/ --from fix.yaml``) are applied
+    in order, each a merge patch on the previous; the first location is kept."""
+    index: dict[tuple[str, str, str, str], int] = {}
+    objects: list[dict[str, Any]] = []
+    locations: list[SourceLocation] = []
+    for obj, loc in zip(inv.objects, inv.locations, strict=True):
+        if not isinstance(obj, dict):
+            objects.append(obj)
+            locations.append(loc)
+            continue
+        key = _identity(obj)
+        if key in index:
+            objects[index[key]] = merge_patch(objects[index[key]], obj)
+            continue
+        index[key] = len(objects)
+        objects.append(obj)
+        locations.append(loc)
+    return RawInventory(objects, locations, inv.coverage, inv.provenance)
+
+
 def read_manifests(paths: list[Path]) -> RawInventory:
     inv = RawInventory(provenance=Provenance(source=", ".join(str(p) for p in paths)))
     for root in paths:
@@ -109,6 +150,7 @@ def read_manifests(paths: list[Path]) -> RawInventory:
                 continue
             for doc, line, item_lines in _documents(f, text):
                 _add(inv, doc, SourceLocation(str(f), line), item_lines)
+    inv = _merge_duplicates(inv)
     inv.coverage = manifest_coverage(inv)
     return inv
 

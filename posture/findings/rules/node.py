@@ -74,15 +74,21 @@ def _pod_to_host_cells(a: Analysis) -> Iterable[Cell]:
             yield c
 
 
-def _services_hit(a: Analysis, cell: Cell, reached: Flows) -> list[tuple[str, Severity, Flows]]:
+Hit = tuple[str, Severity, Flows]
+
+
+def _services_hit(a: Analysis, cell: Cell, reached: Flows) -> list[Hit]:
     universe = a.index.universe
     out = []
     for svc in NODE_SERVICES:
         hit = reached & svc.flows(universe)
         if hit:
             out.append((svc.name, svc.severity, hit))
+    named = EMPTY
+    for svc in NODE_SERVICES:
+        named = named | svc.flows(universe)
     for listener, flows in _host_network_listeners(a, cell.dst):
-        hit = reached & flows
+        hit = (reached & flows) - named  # a port already named above is not listed twice
         if hit:
             out.append((listener, Severity.HIGH, hit))
     return out
@@ -97,38 +103,40 @@ def _groups(a: Analysis, unrestricted: bool) -> dict[tuple[str, Relation], list[
     return groups
 
 
-def _service_list(hits: list[tuple[str, Severity, Flows]]) -> str:
+def _service_list(hits: list[Hit]) -> str:
     return "; ".join(f"{name} [{flows.describe()}]" for name, _, flows in hits)
 
 
 def node_services(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
-    """Restricted pod → node paths that still reach named node services."""
-    for (_, relation), cells in _groups(a, unrestricted=False).items():
-        reached: Flows = EMPTY
-        for c in cells:
-            reached = reached | c.allowed
-        hits = _services_hit(a, cells[0], reached)
-        if not hits:
-            continue
-        hits.sort(key=lambda h: -h[1].rank)
-        dst = cells[0].dst
-        phrase, pods = pods_phrase(c.src for c in cells)
+    """Restricted pod → node paths that still reach named node services, grouped by node
+    group, relation and the exact set of services reached."""
+    groups: dict[tuple[str, Relation, tuple[str, ...]], list[tuple[Cell, list[Hit]]]] = {}
+    for (dst_id, relation), cells in _groups(a, unrestricted=False).items():
+        for cell in cells:
+            hits = sorted(_services_hit(a, cell, cell.allowed), key=lambda h: (-h[1].rank, h[0]))
+            if hits:
+                key = (dst_id, relation, tuple(h[0] for h in hits))
+                groups.setdefault(key, []).append((cell, hits))
+    for (_, relation, names), items in groups.items():
+        cell, hits = items[0]
+        dst = cell.dst
+        phrase, pods = pods_phrase(c.src for c, _ in items)
         union = EMPTY
         for _, _, f in hits:
             union = union | f
-        evid = next((c for c in cells if c.allowed & hits[0][2]), cells[0])
         yield Finding(
             check_id=info.id,
             severity=hits[0][1],
-            title=f"{info.title} ({_where(relation)}): {', '.join(h[0] for h in hits[:3])}"
-            + (f" and {len(hits) - 3} more" if len(hits) > 3 else ""),
+            title=f"{info.title} ({_where(relation)}): {', '.join(names[:3])}"
+            + (f" and {len(names) - 3} more" if len(names) > 3 else ""),
             message=f"{phrase} can reach {_service_list(hits)} on {dst.name}; {_why(relation)}.",
             subjects=node_subjects(dst),
             path=PathInfo(phrase, dst.name, union.describe(), relation.value),
-            encrypted=_enc(evid),
-            because=steps_text(evidence(evid, hits[0][2])),
+            encrypted=_enc(cell),
+            because=steps_text(evidence(cell, hits[0][2])),
             remediation=info.remediation,
             count=pods,
+            key_extra="|".join(names),
         )
 
 
