@@ -10,7 +10,10 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from posture import __version__
@@ -21,15 +24,18 @@ from posture.engine.peers import Peer
 from posture.errors import ConfigError, InputError, PostureError
 from posture.findings.base import Severity
 from posture.findings.rules import default_registry
+from posture.history import diff_against, diff_documents, load_report, where
+from posture.model.coverage import KindCoverage, ReadStatus
 from posture.model.snapshot import Snapshot
 from posture.pipeline import analyse, check_snapshot, incomplete
-from posture.report.json_render import render_json
+from posture.report.changes import render_diff
+from posture.report.formats import CHOICES, RenderOptions, render
 from posture.report.model import Report
 from posture.report.reach import render_explain, render_reach
-from posture.report.table import render_table
 from posture.sources import offline_source
 from posture.sources.base import RawInventory
 from posture.sources.convert import ConvertOptions, build_snapshot
+from posture.suppressions import annotations_from_objects, apply_suppressions, load_rules
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -108,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         default=os.environ.get("POSTURE_OUTPUT", "table"),
-        choices=["table", "wide", "json"],
-        help="output format",
+        choices=CHOICES,
+        help="output format: " + ", ".join(CHOICES),
     )
     c.add_argument("--output-file", type=Path, help="write the report here (atomically)")
     c.add_argument(
@@ -123,6 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-incomplete",
         action="store_true",
         help="do not exit 3 when some kinds could not be read",
+    )
+    c.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="OLD.json",
+        help="a previous `check -o json` report: show findings new/fixed and paths "
+        "opened/closed since then",
+    )
+    c.add_argument(
+        "--suppressions",
+        type=Path,
+        metavar="FILE",
+        help="YAML list of {check, namespace?, name?, reason, expires?} accepted risks",
     )
 
     r = sub.add_parser("reach", help="reachability between endpoint groups")
@@ -148,6 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         help="snapshot file (.json, or .json.gz for gzip)",
+    )
+
+    d = sub.add_parser("diff", help="what changed between two `check -o json` reports")
+    d.add_argument("old", type=Path, help="the older report (JSON)")
+    d.add_argument("new", type=Path, help="the newer report (JSON)")
+    d.add_argument("-o", "--output", default="table", choices=["table", "json", "yaml"])
+    d.add_argument("--output-file", type=Path, help="write the diff here (atomically)")
+
+    f = sub.add_parser(
+        "fix", help="write one YAML file of Calico resources that closes the gaps found"
+    )
+    _add_input(f)
+    f.add_argument("-o", "--output-file", type=Path, help="where to write it (default: stdout)")
+    f.add_argument(
+        "--dry-run", action="store_true", help="print to stdout even when --output-file is given"
     )
 
     sub.add_parser("version", help="print the version")
@@ -196,17 +230,52 @@ def _write(text: str, path: Path | None) -> None:
         raise
 
 
-def _render(report: Report, fmt: str) -> str:
-    if fmt == "json":
-        return render_json(report)
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    return render_table(report, color=color, wide=fmt == "wide")
+def _render(report: Report, fmt: str, path: Path | None = None) -> str:
+    # Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org).
+    color = path is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return render(report, fmt, RenderOptions(color=color))
+
+
+def _kind_line(k: KindCoverage) -> str:
+    pages = f" in {k.pages} page{'s' if k.pages != 1 else ''}" if k.pages else ""
+    status = "" if k.status is ReadStatus.READ else f" ({k.status.value}: {k.reason})"
+    group = f".{k.api_group}" if k.api_group else ""
+    return f"posture: {k.kind}{group}: {k.count:,}{pages}{status}"
+
+
+def _stage_timer(progress: Callable[[str], None] | None) -> Callable[[str], None]:
+    started = time.monotonic()
+
+    def timer(stage: str) -> None:
+        if progress is not None:
+            progress(f"posture: {stage} done ({time.monotonic() - started:.2f}s)")
+
+    return timer
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    snapshot = _snapshot(args)
-    report = check_snapshot(snapshot, registry=default_registry())
-    _write(_render(report, args.output), args.output_file)
+    # Read the small inputs first, so a bad path fails before the expensive part.
+    baseline = load_report(args.baseline) if args.baseline else None
+    rules = load_rules(args.suppressions) if args.suppressions else []
+    progress = _progress(args)
+    timer = _stage_timer(progress)
+    inv = _inventory(args)
+    if progress is not None and args.from_:  # the live source prints its own per-kind lines
+        for k in inv.coverage.kinds:
+            progress(_kind_line(k))
+    snapshot = build_snapshot(inv, ConvertOptions(endpoint_to_host=args.endpoint_to_host))
+    timer("load")
+    report = check_snapshot(snapshot, registry=default_registry(), timer=timer)
+    report = apply_suppressions(
+        report,
+        rules,
+        today=datetime.now(UTC).date(),
+        annotations=annotations_from_objects(inv.objects),
+    )
+    if baseline is not None:
+        report = replace(report, changes=diff_against(baseline, report))
+    _write(_render(report, args.output, args.output_file), args.output_file)
+    timer("report")
     if incomplete(report) and not args.allow_incomplete:
         names = ", ".join(k.kind for k in report.coverage.unknown)
         print(
@@ -271,12 +340,38 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    old, new = load_report(args.old), load_report(args.new)
+    _write(render_diff(diff_documents(old, new), where(new), args.output), args.output_file)
+    return EXIT_OK
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from posture.sources.snapshot_file import write_snapshot
 
     inv = _inventory(args)
     build_snapshot(inv)  # validate before writing
     write_snapshot(inv, args.output_file)
+    return EXIT_OK
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from posture.remediation import fix_manifest
+
+    snapshot = _snapshot(args)
+    report = check_snapshot(snapshot, registry=default_registry())
+    analysis = analyse(snapshot)
+    text, addressed = fix_manifest(analysis, report.findings)
+    if not text:
+        print("posture: nothing for `posture fix` to close", file=sys.stderr)
+        return EXIT_OK
+    _write(text, None if args.dry_run else args.output_file)
+    if args.output_file and not args.dry_run:
+        print(
+            f"posture: wrote {args.output_file} (closes {', '.join(addressed)}); "
+            f"apply with: kubectl apply -f {args.output_file}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -295,6 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "reach": cmd_reach,
             "explain": cmd_explain,
             "snapshot": cmd_snapshot,
+            "diff": cmd_diff,
+            "fix": cmd_fix,
         }[args.command]
         return handler(args)
     except PostureError as e:

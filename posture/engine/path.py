@@ -117,7 +117,7 @@ class PathEngine:
             self._pod_to_own_host(run, src, dst)
             return
         if hosts.wildcard is not None:
-            self._pre_dnat(run, hosts.wildcard, src, dst)
+            self._pre_dnat(run, hosts.wildcard, src, dst, src.node, bypass=True)
             self._host(
                 run,
                 hosts.wildcard,
@@ -204,10 +204,8 @@ class PathEngine:
         if dst.kind is PeerKind.POD:
             hep = self._main_hep(dst.node)
             if hep is not None:
-                self._host(
-                    run, hep, Direction.INGRESS, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED, src, dst
-                )
-                self._pre_dnat(run, hep, src, dst)
+                self._untracked(run, hep, src, dst, dst.node, bypass=True)
+                self._pre_dnat(run, hep, src, dst, dst.node, bypass=True)
                 self._host(
                     run,
                     hep,
@@ -248,8 +246,8 @@ class PathEngine:
             return
         felix = idx.snap.felix_for(dst.node)
         run.failsafe(felix.failsafe_inbound, src, dst.name, "inbound")
-        self._host(run, hep, Direction.INGRESS, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED, src, dst)
-        self._pre_dnat(run, hep, src, dst)
+        self._untracked(run, hep, src, dst, dst.node, bypass=False)
+        self._pre_dnat(run, hep, src, dst, dst.node, bypass=False)
         self._host(run, hep, Direction.INGRESS, PolicySet.NORMAL, Stage.HOST_INGRESS, src, dst)
         run.release_failsafe()
 
@@ -260,20 +258,7 @@ class PathEngine:
         hosts = idx.node_hosts(src.node)
         felix = idx.snap.felix_for(src.node)
         if hosts.wildcard is not None:
-            if not felix.bpf:
-                # iptables/nftables: the mangle failsafe chain accepts inbound failsafe ports
-                # before pre-DNAT policy (§5.5); eBPF has no such bypass for workloads.
-                run.failsafe(felix.failsafe_inbound, src, dst.name, "inbound", bypass_only=True)
-            self._host(
-                run,
-                hosts.wildcard,
-                Direction.INGRESS,
-                PolicySet.PRE_DNAT,
-                Stage.HOST_PRE_DNAT,
-                src,
-                dst,
-            )
-            run.release_failsafe()
+            self._pre_dnat(run, hosts.wildcard, src, dst, src.node, bypass=True)
         action = felix.endpoint_to_host
         origin = felix.origin_of("defaultEndpointToHostAction")
         subject = f"node {src.node}"
@@ -311,8 +296,56 @@ class PathEngine:
         chain = self.index.host_chain(hep, direction, which, stage)
         run.chain(chain, src, dst, host_stage=True)
 
-    def _pre_dnat(self, run: _EngineRun, hep: HostEndpoint, src: Peer, dst: Peer) -> None:
-        self._host(run, hep, Direction.INGRESS, PolicySet.PRE_DNAT, Stage.HOST_PRE_DNAT, src, dst)
+    def _pre_dnat(
+        self, run: _EngineRun, hep: HostEndpoint, src: Peer, dst: Peer, node: str, *, bypass: bool
+    ) -> None:
+        self._early(run, hep, PolicySet.PRE_DNAT, Stage.HOST_PRE_DNAT, src, dst, node, bypass)
+
+    def _untracked(
+        self, run: _EngineRun, hep: HostEndpoint, src: Peer, dst: Peer, node: str, *, bypass: bool
+    ) -> None:
+        self._early(run, hep, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED, src, dst, node, bypass)
+
+    def _early(
+        self,
+        run: _EngineRun,
+        hep: HostEndpoint,
+        which: PolicySet,
+        stage: Stage,
+        src: Peer,
+        dst: Peer,
+        node: str,
+        bypass: bool,
+    ) -> None:
+        """An untracked or pre-DNAT ingress stage (raw / mangle tables).
+
+        iptables/nftables: these dispatch tables list only interfaces whose host endpoint has
+        such policy; other interfaces fall through to the ``*`` host endpoint's chain (§5.1).
+        Their failsafe chains accept inbound failsafe ports first, with no check that the
+        destination is local, so with ``bypass`` those ports skip this stage but still meet
+        the later ones (§5.5). eBPF does neither.
+        """
+        felix = self.index.snap.felix_for(node)
+        hosts = self.index.node_hosts(node)
+        if (
+            not felix.bpf
+            and not hep.wildcard
+            and hosts.wildcard is not None
+            and not self.index.applicable(hep.labels, Direction.INGRESS, which)
+        ):
+            hep = hosts.wildcard
+        if bypass and not felix.bpf:
+            run.failsafe(
+                felix.failsafe_inbound,
+                src,
+                dst.name,
+                "inbound",
+                bypass_only=True,
+                stage_name=stage.value,
+            )
+        self._host(run, hep, Direction.INGRESS, which, stage, src, dst)
+        if bypass and not felix.bpf:
+            run.release_failsafe()
 
     def _main_hep(self, node: str) -> HostEndpoint | None:
         hosts = self.index.node_hosts(node)
@@ -372,6 +405,7 @@ class _EngineRun(_Run):
         which: str,
         *,
         bypass_only: bool = False,
+        stage_name: str = "host-pre-dnat",
     ) -> None:
         """Set aside the failsafe part of the space: host-endpoint policy cannot touch it.
         ``peer`` is the remote side (checked against an entry's ``net``)."""
@@ -381,7 +415,7 @@ class _EngineRun(_Run):
             hit = part.flows & fs
             if hit:
                 note = (
-                    f"{which} failsafe port: bypasses pre-DNAT policy"
+                    f"{which} failsafe port: bypasses {stage_name} policy"
                     if bypass_only
                     else f"{which} failsafe port: host-endpoint policy cannot block it"
                 )

@@ -1,20 +1,29 @@
-"""JSON (and YAML) rendering of a Report, shaped like a Kubernetes object (docs/schema/)."""
+"""JSON (and YAML) rendering of a Report, shaped like a Kubernetes object.
+
+The shape is published as a JSON Schema in ``docs/schema/posture-report-v1alpha1.json`` and is
+backward-compatible within ``v1alpha1``: keys are only ever added, never renamed or removed,
+because dashboards and pipelines break when field names change. The tests validate every JSON
+and YAML output against that schema.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import yaml
+
 from posture.findings.base import Finding
-from posture.report.model import API_VERSION, Report
+from posture.report.changes import changes_dict
+from posture.report.model import API_VERSION, ReachRow, Report
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding, *, result: str = "fail") -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": f.id,
         "checkId": f.check_id,
         "severity": f.severity.value,
-        "result": "fail",
+        "result": result,
         "title": f.title,
         "message": f.message,
         "subjects": [
@@ -36,8 +45,24 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return out
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def reach_dict(r: ReachRow) -> dict[str, Any]:
     return {
+        "src": r.src,
+        "srcKind": r.src_kind,
+        "srcNamespace": r.src_namespace,
+        "dst": r.dst,
+        "dstKind": r.dst_kind,
+        "dstNamespace": r.dst_namespace,
+        "relation": r.relation,
+        "allowed": r.allowed,
+        "encryption": r.encryption,
+        "pairs": r.pairs,
+        "unencryptedPairs": r.unencrypted_pairs,
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    doc: dict[str, Any] = {
         "apiVersion": API_VERSION,
         "kind": "PostureReport",
         "metadata": {
@@ -80,8 +105,24 @@ def report_dict(report: Report) -> dict[str, Any]:
             for m in report.checklist
         ],
         "findings": [finding_dict(f) for f in report.findings],
+        "suppressed": [
+            {
+                **finding_dict(f, result="skip"),
+                "suppressedBecause": report.suppression_notes.get(f.id, ""),
+            }
+            for f in report.suppressed
+        ],
+        "reach": [reach_dict(r) for r in report.reach],
     }
+    if report.changes is not None:
+        doc["baseline"] = changes_dict(report.changes)
+    return doc
 
 
 def render_json(report: Report) -> str:
     return json.dumps(report_dict(report), indent=2, sort_keys=False) + "\n"
+
+
+def render_yaml(report: Report) -> str:
+    """The same document as JSON, for people who read reports in YAML (kubectl's habit)."""
+    return yaml.safe_dump(report_dict(report), sort_keys=False, allow_unicode=True, width=100)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from posture.findings.base import Finding, Severity
 from posture.model.coverage import Coverage
+
+if TYPE_CHECKING:
+    from posture.report.changes import Changes
 
 SCHEMA_VERSION = "v1alpha1"
 API_VERSION = f"posture.dev/{SCHEMA_VERSION}"
@@ -66,6 +70,11 @@ class Report:
     stats: dict[str, int] = field(default_factory=dict)
     suppressed: tuple[Finding, ...] = ()
     reach: tuple[ReachRow, ...] = ()
+    # Why each suppressed finding was suppressed (finding id -> "origin: reason"), so a
+    # suppression is always shown with its justification, never silently.
+    suppression_notes: dict[str, str] = field(default_factory=dict)
+    # What changed since a baseline report (``check --baseline``); None without one.
+    changes: Changes | None = None
 
     def summary(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}

@@ -1,0 +1,87 @@
+"""Compare two JSON reports: findings new, fixed and unchanged, reachability opened and closed.
+
+Works on the published JSON documents rather than on Report objects, so that a report written
+by an older posture (or stored by a CI job months ago) can be the baseline. Findings match by
+their stable ``id``; reachability by (src, dst, relation, allowed) of the ``reach`` rows.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from posture.errors import InputError
+from posture.report.changes import Changes, FindingRef, PathRef
+from posture.report.json_render import report_dict
+from posture.report.model import Report
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """Read a ``posture check -o json`` file; one-line InputError when it is not one."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(f"{path}: cannot read report: {e.strerror or e}") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}:{e.colno}: malformed report JSON: {e.msg}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != "PostureReport":
+        raise InputError(f"{path}: not a posture report (kind must be PostureReport)")
+    if not isinstance(doc.get("findings"), list):
+        raise InputError(f"{path}: findings: must be a list")
+    return doc
+
+
+def _findings(doc: dict[str, Any]) -> dict[str, FindingRef]:
+    out = {}
+    for f in doc.get("findings") or []:
+        ref = FindingRef(
+            id=str(f.get("id", "")),
+            check_id=str(f.get("checkId", "")),
+            severity=str(f.get("severity", "")),
+            title=str(f.get("title", "")),
+        )
+        out[ref.id] = ref
+    return out
+
+
+def _paths(doc: dict[str, Any]) -> set[PathRef]:
+    return {
+        PathRef(
+            src=str(r.get("src", "")),
+            dst=str(r.get("dst", "")),
+            relation=str(r.get("relation", "")),
+            allowed=str(r.get("allowed", "")),
+        )
+        for r in doc.get("reach") or []
+    }
+
+
+def _where(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata") or {}
+    where = meta.get("cluster") or meta.get("source") or "?"
+    return f"{where} @ {meta.get('generatedAt') or '?'}"
+
+
+def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> Changes:
+    before, after = _findings(old), _findings(new)
+    compared = "reach" in old and "reach" in new
+    old_paths, new_paths = (_paths(old), _paths(new)) if compared else (set(), set())
+    return Changes(
+        baseline=_where(old),
+        new=tuple(sorted(after[i] for i in after.keys() - before.keys())),
+        fixed=tuple(sorted(before[i] for i in before.keys() - after.keys())),
+        unchanged=tuple(sorted(after[i] for i in after.keys() & before.keys())),
+        opened=tuple(sorted(new_paths - old_paths)),
+        closed=tuple(sorted(old_paths - new_paths)),
+        reach_compared=compared,
+    )
+
+
+def diff_against(baseline: dict[str, Any], report: Report) -> Changes:
+    """``check --baseline``: the current report against a stored one."""
+    return diff_documents(baseline, report_dict(report))
+
+
+def where(doc: dict[str, Any]) -> str:
+    return _where(doc)

@@ -1,0 +1,274 @@
+"""Suppressions: accepted risks, from annotations or a config file, always with a reason.
+
+Two sources of rules:
+
+* annotations on a Namespace or workload — ``posture.dev/ignore: PST-NODE-001,PST-DENY-001``
+  with ``posture.dev/ignore-reason`` and optionally ``posture.dev/ignore-until: YYYY-MM-DD``;
+* a YAML file (``--suppressions FILE``): a list of ``{check, namespace?, name?, reason,
+  expires?}`` where ``check``, ``namespace`` and ``name`` are globs.
+
+A finding is suppressed only when *every* subject it names is covered by a rule for its check
+(a finding about five namespaces stays open if one of them is not exempted): suppressing must
+never hide something nobody accepted. Suppressed findings move to ``Report.suppressed`` with
+their reason and are counted in the summary. A rule past its expiry date, or an annotation
+without a reason, suppresses nothing and becomes a finding itself (``PST-SUP-001``/``002``), so
+an accepted risk comes back to the table when its acceptance runs out.
+
+Everything here is pure: the date and the annotations are parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import fnmatch
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from posture.errors import ConfigError
+from posture.findings.base import Finding, Severity, Subject
+from posture.report.model import Measure, Report
+
+IGNORE = "posture.dev/ignore"
+IGNORE_REASON = "posture.dev/ignore-reason"
+IGNORE_UNTIL = "posture.dev/ignore-until"
+EXPIRED_CHECK = "PST-SUP-001"
+UNJUSTIFIED_CHECK = "PST-SUP-002"
+
+# (kind, namespace, name) -> annotations; namespaces are ("Namespace", "", name).
+AnnotationIndex = Mapping[tuple[str, str, str], Mapping[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    check: str  # glob over check ids
+    reason: str
+    origin: str  # where the rule was written, for the report: "file.yaml#3", "Namespace shop"
+    namespace: str | None = None  # glob; None = any
+    name: str | None = None  # glob over subject names; None = any
+    kind: str | None = None  # subject kind; None = any
+    expires: dt.date | None = None
+
+    def covers(self, check_id: str, subject: Subject | None) -> bool:
+        if not fnmatch.fnmatchcase(check_id, self.check):
+            return False
+        if subject is None:  # a finding without subjects: only unscoped rules cover it
+            return self.namespace is None and self.name is None and self.kind is None
+        if self.kind is not None and subject.kind != self.kind:
+            return False
+        ns = subject.name if subject.kind == "Namespace" else subject.namespace
+        if self.namespace is not None and not fnmatch.fnmatchcase(ns, self.namespace):
+            return False
+        if self.name is not None:
+            if subject.kind == "Namespace" and self.namespace is not None:
+                return False  # a rule for named objects in a namespace does not cover the namespace
+            if not fnmatch.fnmatchcase(subject.name, self.name):
+                return False
+        return True
+
+
+def _date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def parse_rules(doc: Any, origin: str) -> list[Rule]:
+    """The config file's content → rules; ConfigError naming the entry and field otherwise."""
+    if doc is None:
+        return []
+    if isinstance(doc, dict) and "suppressions" in doc:
+        doc = doc["suppressions"]
+    if not isinstance(doc, list):
+        raise ConfigError(f"{origin}: expected a list of suppressions")
+    rules = []
+    for i, entry in enumerate(doc):
+        where = f"{origin}: suppressions[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a mapping")
+        unknown = set(entry) - {"check", "namespace", "name", "kind", "reason", "expires"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        check = entry.get("check")
+        if not isinstance(check, str) or not check.strip():
+            raise ConfigError(f"{where}.check: required (a check id such as PST-NODE-001)")
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigError(f"{where}.reason: required — say why this risk is accepted")
+        expires = entry.get("expires")
+        rules.append(
+            Rule(
+                check=check.strip(),
+                reason=reason.strip(),
+                origin=f"{origin}#{i}",
+                namespace=_opt(entry.get("namespace")),
+                name=_opt(entry.get("name")),
+                kind=_opt(entry.get("kind")),
+                expires=None if expires is None else _date(expires, f"{where}.expires"),
+            )
+        )
+    return rules
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def load_rules(path: Path) -> list[Rule]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read suppressions: {e.strerror or e}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: malformed YAML: {str(e).splitlines()[0]}") from None
+    return parse_rules(doc, str(path))
+
+
+def annotations_from_objects(
+    objects: Iterable[Mapping[str, Any]],
+) -> dict[tuple[str, str, str], dict[str, str]]:
+    """Raw API objects → the annotation index, keeping only objects with an ignore annotation."""
+    out: dict[tuple[str, str, str], dict[str, str]] = {}
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        annotations = meta.get("annotations") or {}
+        if not isinstance(annotations, dict) or IGNORE not in annotations:
+            continue
+        key = (
+            str(obj.get("kind", "")),
+            str(meta.get("namespace") or ""),
+            str(meta.get("name", "")),
+        )
+        out[key] = {str(k): str(v) for k, v in annotations.items()}
+    return out
+
+
+def rules_from_annotations(index: AnnotationIndex) -> tuple[list[Rule], list[Finding]]:
+    """Annotation rules, plus findings for annotations that cannot count (no reason, bad date)."""
+    rules: list[Rule] = []
+    problems: list[Finding] = []
+    for (kind, ns, name), ann in sorted(index.items()):
+        checks = [c.strip() for c in ann.get(IGNORE, "").split(",") if c.strip()]
+        subject = Subject(kind=kind, name=name, namespace=ns)
+        origin = f"{kind} {ns + '/' if ns else ''}{name}"
+        reason = ann.get(IGNORE_REASON, "").strip()
+        if not checks:
+            continue
+        if not reason:
+            problems.append(
+                Finding(
+                    check_id=UNJUSTIFIED_CHECK,
+                    severity=Severity.LOW,
+                    title="Suppression without a reason is ignored",
+                    message=f"{origin} asks to ignore {', '.join(checks)} but has no "
+                    f"{IGNORE_REASON} annotation, so the findings stay open.",
+                    subjects=(subject,),
+                    remediation=f"Add {IGNORE_REASON} saying why the risk is accepted.",
+                )
+            )
+            continue
+        until: dt.date | None = None
+        if IGNORE_UNTIL in ann:
+            try:
+                until = dt.date.fromisoformat(ann[IGNORE_UNTIL].strip())
+            except ValueError:
+                until = dt.date.min  # unreadable date: treated as expired, reported below
+        for check in checks:
+            if kind == "Namespace":
+                rules.append(Rule(check, reason, origin, namespace=name, expires=until))
+            else:
+                rules.append(
+                    Rule(check, reason, origin, namespace=ns, name=name, kind=kind, expires=until)
+                )
+    return rules, problems
+
+
+def _expired_finding(rule: Rule) -> Finding:
+    scope = " ".join(
+        part
+        for part in (
+            f"namespace {rule.namespace}" if rule.namespace else "",
+            f"{rule.kind or 'object'} {rule.name}" if rule.name else "",
+        )
+        if part
+    )
+    return Finding(
+        check_id=EXPIRED_CHECK,
+        severity=Severity.LOW,
+        title="Suppression expired",
+        message=f"The suppression of {rule.check}{' for ' + scope if scope else ''} "
+        f"({rule.origin}) expired on {rule.expires}; its findings are reported again. "
+        f"Reason given: {rule.reason}",
+        subjects=(Subject(kind="Suppression", name=rule.origin),),
+        remediation="Fix the underlying finding, or renew the suppression with a new date.",
+        key_extra=f"{rule.check}|{rule.namespace}|{rule.name}|{rule.expires}",
+    )
+
+
+def _note(rule: Rule) -> str:
+    until = f" (until {rule.expires})" if rule.expires else ""
+    return f"{rule.origin}: {rule.reason}{until}"
+
+
+def apply_suppressions(
+    report: Report,
+    rules: Iterable[Rule],
+    *,
+    today: dt.date,
+    annotations: AnnotationIndex | None = None,
+) -> Report:
+    """Move covered findings to ``report.suppressed``; add findings for expired rules."""
+    active: list[Rule] = []
+    extra: list[Finding] = []
+    ann_rules, problems = rules_from_annotations(annotations or {})
+    extra.extend(problems)
+    seen_expired: set[str] = set()
+    for rule in [*rules, *ann_rules]:
+        if rule.expires is not None and rule.expires < today:
+            f = _expired_finding(rule)
+            if f.id not in seen_expired:
+                seen_expired.add(f.id)
+                extra.append(f)
+        else:
+            active.append(rule)
+    kept: list[Finding] = []
+    suppressed = list(report.suppressed)
+    notes = dict(report.suppression_notes)
+    for f in report.findings:
+        subjects: list[Subject | None] = list(f.subjects) or [None]
+        covering = [next((r for r in active if r.covers(f.check_id, s)), None) for s in subjects]
+        if all(covering):
+            suppressed.append(f)
+            notes[f.id] = "; ".join(dict.fromkeys(_note(r) for r in covering if r))
+        else:
+            kept.append(f)
+    kept.extend(extra)
+    kept.sort(key=lambda f: (-f.severity.rank, f.check_id, f.id))
+    gone = {f.id for f in suppressed}
+    checklist = tuple(_without(m, gone) for m in report.checklist)
+    return dataclasses.replace(
+        report,
+        findings=tuple(kept),
+        suppressed=tuple(suppressed),
+        suppression_notes=notes,
+        checklist=checklist,
+    )
+
+
+def _without(m: Measure, gone: set[str]) -> Measure:
+    """A measure keeps its status (a suppressed risk is still a risk) but says what was accepted."""
+    hidden = [i for i in m.finding_ids if i in gone]
+    if not hidden:
+        return m
+    remaining = tuple(i for i in m.finding_ids if i not in gone)
+    reason = f"{len(remaining)} finding(s), {len(hidden)} suppressed"
+    return dataclasses.replace(m, finding_ids=remaining, reason=reason)

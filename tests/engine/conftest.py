@@ -1,0 +1,171 @@
+"""Helpers for the table-driven semantic scenarios in ``test_scenarios.py``.
+
+A scenario is a small cluster (the base cluster in ``data/base-cluster.yaml`` plus the
+scenario's own manifests) and a list of checks. Each check runs ``posture explain`` through the
+CLI entry point, exactly as an operator would, and compares the JSON verdict with the expected
+one, including the step that decided it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from posture.cli import main
+
+BASE_CLUSTER = Path(__file__).parent / "data" / "base-cluster.yaml"
+
+# Fields of an explain step that a check may name; "note" is matched as a substring.
+STEP_FIELDS = frozenset({"stage", "subject", "tier", "policy", "rule", "action", "note"})
+
+
+@dataclass(frozen=True)
+class Check:
+    """One ``posture explain SRC DST --port PORT`` query and what it must say.
+
+    ``decided_by`` holds expected fields of the deciding step: for a denied verdict the last
+    step (the one that dropped the traffic); for an allowed verdict the last step of
+    ``decided_by["stage"]`` when a stage is given, else the last step. ``also`` lists further
+    steps that must appear somewhere on the path (e.g. the Pass that led to the decision).
+    """
+
+    src: str
+    dst: str
+    port: str | None
+    allowed: bool
+    decided_by: dict[str, Any]
+    encryption: str | None = None
+    endpoint_to_host: str | None = None
+    also: tuple[dict[str, Any], ...] = ()
+    absent: tuple[dict[str, Any], ...] = ()  # steps that must NOT appear on the path
+
+    def describe(self) -> str:
+        port = f" {self.port}" if self.port else ""
+        e2h = f" (endpoint-to-host {self.endpoint_to_host})" if self.endpoint_to_host else ""
+        return f"{self.src} -> {self.dst}{port}{e2h}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    cite: str  # section(s) of calico-semantics.md and, where useful, the Calico source path
+    objects: str  # YAML manifests added to (or replacing objects of) the base cluster
+    checks: list[Check] = field(default_factory=list)
+
+
+def _identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    meta = obj.get("metadata") or {}
+    group = str(obj.get("apiVersion") or "").rsplit("/", 1)[0]
+    return (group, str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))
+
+
+def cluster_objects(extra: str) -> list[dict[str, Any]]:
+    """The base cluster with ``extra`` laid over it (same group/kind/namespace/name replaces)."""
+    merged: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for text in (BASE_CLUSTER.read_text(encoding="utf-8"), extra):
+        for doc in yaml.safe_load_all(text):
+            if doc:
+                merged[_identity(doc)] = doc
+    return list(merged.values())
+
+
+def write_cluster(directory: Path, extra: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "cluster.yaml"
+    path.write_text(yaml.safe_dump_all(cluster_objects(extra), sort_keys=False), encoding="utf-8")
+    return directory
+
+
+def explain(cluster: Path, check: Check, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """Run ``posture explain`` for ``check`` and return the parsed JSON document."""
+    argv = ["explain", check.src, check.dst, "--from", str(cluster), "-o", "json"]
+    if check.port is not None:
+        argv += ["--port", check.port]
+    if check.endpoint_to_host is not None:
+        argv += ["--endpoint-to-host", check.endpoint_to_host]
+    capsys.readouterr()
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    if rc != 0:
+        raise AssertionError(f"posture {' '.join(argv)} exited {rc}: {err.strip()}")
+    doc: dict[str, Any] = json.loads(out)
+    return doc
+
+
+def _step_matches(step: dict[str, Any], expected: dict[str, Any]) -> bool:
+    for key, value in expected.items():
+        if key == "note":
+            if str(value) not in str(step.get("note", "")):
+                return False
+        elif step.get(key) != value:
+            return False
+    return True
+
+
+def _fmt_steps(steps: list[dict[str, Any]]) -> str:
+    lines = []
+    for s in steps:
+        where = " ".join(
+            str(x)
+            for x in (
+                f"tier={s['tier']}" if s["tier"] else "",
+                s["policy"],
+                f"rule {s['rule']}" if s["rule"] is not None else "",
+            )
+            if x
+        )
+        note = f"  ({s['note']})" if s["note"] else ""
+        lines.append(f"    [{s['stage']}] {s['subject']}: {where} -> {s['action']}{note}")
+    return "\n".join(lines)
+
+
+def deciding_step(verdict: dict[str, Any], check: Check) -> dict[str, Any] | None:
+    steps: list[dict[str, Any]] = verdict["steps"]
+    if not steps:
+        return None
+    stage = check.decided_by.get("stage")
+    if verdict["allowed"] and stage is not None:
+        candidates = [s for s in steps if s["stage"] == stage]
+        return candidates[-1] if candidates else None
+    return steps[-1]
+
+
+def verdict_problems(doc: dict[str, Any], check: Check) -> list[str]:
+    """Everything about ``doc`` that contradicts ``check`` (empty when it holds)."""
+    unknown = set(check.decided_by) - STEP_FIELDS
+    if unknown:
+        return [f"decided_by names unknown step fields {sorted(unknown)}"]
+    verdicts: list[dict[str, Any]] = doc["verdicts"]
+    if check.port is not None and len(verdicts) != 1:
+        return [f"expected one verdict for {check.port}, got {len(verdicts)}"]
+    if not verdicts:
+        return ["no verdict at all"]
+    problems = []
+    for v in verdicts:
+        trail = _fmt_steps(v["steps"])
+        if v["allowed"] is not check.allowed:
+            want = "allowed" if check.allowed else "denied"
+            got = "allowed" if v["allowed"] else "denied"
+            problems.append(f"{v['flows']}: expected {want}, got {got}\n{trail}")
+            continue
+        step = deciding_step(v, check)
+        if step is None or not _step_matches(step, check.decided_by):
+            problems.append(
+                f"{v['flows']}: deciding step does not match {check.decided_by}\n{trail}"
+            )
+        for extra in check.also:
+            if not any(_step_matches(s, extra) for s in v["steps"]):
+                problems.append(f"{v['flows']}: no step matches {extra}\n{trail}")
+        for banned in check.absent:
+            if any(_step_matches(s, banned) for s in v["steps"]):
+                problems.append(f"{v['flows']}: unexpected step matching {banned}\n{trail}")
+        if check.encryption is not None and v["encryption"] != check.encryption:
+            problems.append(
+                f"{v['flows']}: expected encryption {check.encryption}, got {v['encryption']}"
+            )
+    return problems

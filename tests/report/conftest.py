@@ -1,0 +1,31 @@
+"""One Report of the shipped example cluster, built once for all renderer tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posture.findings.rules import default_registry
+from posture.pipeline import check_snapshot
+from posture.report.model import Report
+from posture.sources import offline_source
+from posture.sources.convert import build_snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "cluster"
+SCHEMA = ROOT / "docs" / "schema" / "posture-report-v1alpha1.json"
+
+
+@pytest.fixture(scope="session")
+def report() -> Report:
+    inv = offline_source([EXAMPLE]).read_inventory()
+    return check_snapshot(build_snapshot(inv), registry=default_registry())
+
+
+@pytest.fixture(scope="session")
+def report_schema() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(SCHEMA.read_text())
+    return doc

@@ -1,0 +1,108 @@
+"""posture diff and check --baseline: findings new/fixed/unchanged, paths opened/closed."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from posture.cli import main
+from posture.history import diff_documents
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = str(ROOT / "examples" / "cluster")
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha1.json").read_text())
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture
+def reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[Path, Path, dict[str, Any]]:
+    """NEW is the example; OLD lacks its first finding, has an extra one and other paths."""
+    _, out, _ = run(capsys, "check", "--from", EXAMPLE, "-o", "json")
+    new_doc = json.loads(out)
+    old_doc = copy.deepcopy(new_doc)
+    old_doc["findings"].pop(0)
+    gone = copy.deepcopy(new_doc["findings"][-1])
+    gone["id"] = gone["checkId"] + "-000000000000"
+    old_doc["findings"].append(gone)
+    old_doc["reach"].pop(0)
+    extra = dict(new_doc["reach"][0], allowed="TCP 22")
+    old_doc["reach"].append(extra)
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(old_doc))
+    new.write_text(out)
+    return old, new, new_doc
+
+
+def test_diff_documents_classifies(reports: tuple[Path, Path, dict[str, Any]]) -> None:
+    old, _new, new_doc = reports
+    c = diff_documents(json.loads(old.read_text()), new_doc)
+    assert [f.id for f in c.new] == [new_doc["findings"][0]["id"]]
+    assert [f.id for f in c.fixed] == [new_doc["findings"][-1]["checkId"] + "-000000000000"]
+    assert len(c.unchanged) == len(new_doc["findings"]) - 1
+    assert [p.allowed for p in c.closed] == ["TCP 22"]
+    assert len(c.opened) == 1
+    assert not c.empty
+
+
+def test_identical_reports_have_no_changes(reports: tuple[Path, Path, dict[str, Any]]) -> None:
+    _, _, doc = reports
+    assert diff_documents(doc, doc).empty
+
+
+def test_diff_command_table_json_yaml(
+    capsys: pytest.CaptureFixture[str], reports: tuple[Path, Path, dict[str, Any]]
+) -> None:
+    old, new, _ = reports
+    rc, table, _ = run(capsys, "diff", str(old), str(new))
+    assert rc == 0
+    assert "1 new, 1 fixed" in table
+    assert "OPENED" in table
+    assert "CLOSED" in table
+    _, out, _ = run(capsys, "diff", str(old), str(new), "-o", "json")
+    doc = json.loads(out)
+    assert doc["kind"] == "PostureDiff"
+    assert doc["counts"] == {
+        "new": 1,
+        "fixed": 1,
+        "unchanged": doc["counts"]["unchanged"],
+        "opened": 1,
+        "closed": 1,
+    }
+    _, out, _ = run(capsys, "diff", str(old), str(new), "-o", "yaml")
+    assert yaml.safe_load(out) == doc
+
+
+def test_check_baseline_in_table_and_json(
+    capsys: pytest.CaptureFixture[str], reports: tuple[Path, Path, dict[str, Any]]
+) -> None:
+    old, _, _ = reports
+    _, table, _ = run(capsys, "check", "--from", EXAMPLE, "--baseline", str(old))
+    assert "Changes since" in table
+    _, out, _ = run(capsys, "check", "--from", EXAMPLE, "--baseline", str(old), "-o", "json")
+    doc = json.loads(out)
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+    assert doc["baseline"]["counts"]["new"] == 1
+
+
+def test_diff_rejects_what_is_not_a_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bogus = tmp_path / "x.json"
+    bogus.write_text('{"kind": "Snapshot"}')
+    rc, out, err = run(capsys, "diff", str(bogus), str(bogus))
+    assert rc == 2
+    assert out == ""
+    assert "not a posture report" in err
