@@ -34,6 +34,7 @@ from posture.model.policy import Action, Policy, PolicyKind, Profile, Rule, Tier
 from posture.model.snapshot import Snapshot
 from posture.sources import convert_felix, convert_misc
 from posture.sources.base import RawInventory
+from posture.sources.convert_anp import BUILTIN_TIERS, admin_policy
 from posture.sources.convert_policy import (
     METADATA_ANNOTATION,
     V1_GROUP,
@@ -111,10 +112,26 @@ _IGNORED_KINDS = {
     "APIServer",
     "Kustomization",
     "PodSecurityPolicy",
-    "AdminNetworkPolicy",
-    "BaselineAdminNetworkPolicy",
-    "ClusterNetworkPolicy",
 }
+
+
+# Non-Calico kinds posture reads: (API group, kind) -> key.
+_READ = {
+    ("", "Namespace"): "Namespace",
+    ("", "Pod"): "Pod",
+    ("", "Node"): "Node",
+    ("", "Service"): "Service",
+    ("", "ServiceAccount"): "ServiceAccount",
+    ("apps", "DaemonSet"): "DaemonSet",
+    ("operator.tigera.io", "Installation"): "Installation",
+    ("networking.k8s.io", "NetworkPolicy"): "NetworkPolicy",
+    ("policy.networking.k8s.io", "AdminNetworkPolicy"): "AdminNetworkPolicy",
+    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "BaselineAdminNetworkPolicy",
+    ("policy.networking.k8s.io", "ClusterNetworkPolicy"): "ClusterNetworkPolicy",
+}
+_IGNORED_GROUPS = frozenset(
+    {"apps", "batch", "policy", "autoscaling", "operator.tigera.io", "discovery.k8s.io"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,40 +191,9 @@ class _Builder:
                     raise InputError(f"{loc}: unknown Calico kind {kind!r} ({api_version})")
                 if kind == "NetworkPolicy":
                     key = "CalicoNetworkPolicy"
-            elif group == "networking.k8s.io" and kind == "NetworkPolicy":
-                key = "NetworkPolicy"
-            elif (
-                (
-                    group == ""
-                    and kind
-                    in (
-                        "Namespace",
-                        "Pod",
-                        "Node",
-                        "Service",
-                        "ServiceAccount",
-                    )
-                )
-                or (group == "apps" and kind == "DaemonSet")
-                or (group == "operator.tigera.io" and kind == "Installation")
-            ):
-                pass
-            elif (
-                kind in _IGNORED_KINDS
-                or (group == "apps" and kind in _IGNORED_KINDS)
-                or (
-                    group == "operator.tigera.io"
-                    or group.endswith(".k8s.io")
-                    or group
-                    in (
-                        "apps",
-                        "batch",
-                        "policy",
-                        "autoscaling",
-                        "discovery.k8s.io",
-                    )
-                )
-            ):
+            elif (group, kind) in _READ:
+                key = _READ[(group, kind)]
+            elif kind in _IGNORED_KINDS or group in _IGNORED_GROUPS or group.endswith(".k8s.io"):
                 continue
             else:
                 raise InputError(f"{loc}: unknown kind {kind!r} ({api_version or 'no apiVersion'})")
@@ -259,6 +245,12 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
         pol = k8s_policy(obj, b.where(loc, "StagedKubernetesNetworkPolicy", obj), staged=True)
         staged.append(pol)
         b.remember(pol.ref, loc)
+
+    for key in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"):
+        for obj, loc, _ in b.items(key):
+            pol = admin_policy(obj, key, b.where(loc, key, obj))
+            policies.append(pol)
+            b.remember(pol.ref, loc)
 
     tiers = _tiers(b, policies)
     profiles = _profiles(b, namespaces, sas)
@@ -502,6 +494,9 @@ def _tiers(b: _Builder, policies: list[Policy]) -> tuple[Tier, ...]:
     # The default tier always exists (order 1,000,000, Deny; §2.3; ≤3.28: implicit).
     tiers.setdefault("default", Tier("default", 1_000_000.0, Action.DENY))
     for p in policies:
+        if p.tier not in tiers and p.tier in BUILTIN_TIERS:
+            # Built-in tiers are created by Calico when missing (§2.3).
+            tiers[p.tier] = BUILTIN_TIERS[p.tier]
         if p.tier not in tiers:
             # Policy in a tier with no Tier object: still enforced, sorts last, denies (§2.3).
             tiers[p.tier] = Tier(p.tier, None, Action.DENY, exists=False)

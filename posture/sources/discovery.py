@@ -94,6 +94,31 @@ KUBERNETES_KINDS: tuple[KindSpec, ...] = (
         namespaced=False,
         optional=True,
     ),
+    # Enforced by Calico 3.29–3.31 (ANP/BANP) and 3.32+ (ClusterNetworkPolicy), §2.10.
+    KindSpec(
+        "AdminNetworkPolicy",
+        "policy.networking.k8s.io",
+        "v1alpha1",
+        "adminnetworkpolicies",
+        namespaced=False,
+        optional=True,
+    ),
+    KindSpec(
+        "BaselineAdminNetworkPolicy",
+        "policy.networking.k8s.io",
+        "v1alpha1",
+        "baselineadminnetworkpolicies",
+        namespaced=False,
+        optional=True,
+    ),
+    KindSpec(
+        "ClusterNetworkPolicy",
+        "policy.networking.k8s.io",
+        "v1alpha2",
+        "clusternetworkpolicies",
+        namespaced=False,
+        optional=True,
+    ),
 )
 
 # (kind, plural, namespaced) of every Calico kind posture reads, in either Calico API.
