@@ -57,7 +57,8 @@ def test_fix_is_one_applyable_file_of_commented_calico_objects(
     # No order and no rules: evaluated last in the default tier, silences nothing (§8.2).
     assert "order" not in deny["spec"]
     assert set(deny["spec"]["types"]) == {"Ingress", "Egress"}
-    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    assert "ingress" not in deny["spec"]
+    assert "egress" not in deny["spec"]
 
 
 def test_fixed_findings_are_gone(fixed: tuple[Path, list[str]]) -> None:
