@@ -17,6 +17,8 @@ from posture.model.meta import Labels
 from posture.model.net import IPSet, ip_to_int
 from posture.model.policy import Direction, Policy, Profile, Tier
 from posture.model.snapshot import Snapshot
+from posture.selectors.calico.ast import AndNode, CompareNode, CompareOp, HasNode, SetNode
+from posture.selectors.calico.ast import Node as SelectorNode
 
 
 class PolicySet(enum.Enum):
@@ -111,6 +113,26 @@ class Index:
             self.hosts[node] = NodeHosts(wild, tuple(h for h in heps if not h.wildcard))
         self._applicable: dict[tuple[Labels, Direction, PolicySet], tuple[TierGroup, ...]] = {}
         self._ip_owner_cache: dict[str, tuple[Labels, ...]] = {}
+        # Host endpoint labels per expected IP, in the order owners_of reports them.
+        self._hep_owners: dict[str, list[Labels]] = {}
+        for hosts in self.hosts.values():
+            for h in (*hosts.named, *((hosts.wildcard,) if hosts.wildcard else ())):
+                for ip in dict.fromkeys(h.expected_ips):
+                    self._hep_owners.setdefault(ip, []).append(h.labels)
+        # Policies indexed by a label (key, value) or key their selector requires, so that
+        # ``applicable`` evaluates only candidates (positions in self.policies, kept in order).
+        self._always: list[int] = []
+        self._by_pair: dict[tuple[str, str], list[int]] = {}
+        self._by_key: dict[str, list[int]] = {}
+        for i, p in enumerate(self.policies):
+            req = required_label(p.selector.ast)
+            if req is None:
+                self._always.append(i)
+            elif isinstance(req, str):
+                self._by_key.setdefault(req, []).append(i)
+            else:
+                for pair in req:
+                    self._by_pair.setdefault(pair, []).append(i)
 
     # --- policies -----------------------------------------------------------------------
 
@@ -125,7 +147,7 @@ class Index:
         groups: list[TierGroup] = []
         current: list[Policy] = []
         tier_name = ""
-        for p in self.policies:
+        for p in self._candidates(labels):
             if direction not in p.types or not _in_set(p, which):
                 continue
             if not p.selector.matches(labels):
@@ -140,6 +162,20 @@ class Index:
         result = tuple(groups)
         self._applicable[key] = result
         return result
+
+    def _candidates(self, labels: Labels) -> list[Policy]:
+        """The policies whose selector may match ``labels``, in evaluation order."""
+        found = list(self._always)
+        by_pair, by_key = self._by_pair, self._by_key
+        for item in labels.items():
+            hit = by_pair.get(item)
+            if hit:
+                found.extend(hit)
+            hit = by_key.get(item[0])
+            if hit:
+                found.extend(hit)
+        policies = self.policies
+        return [policies[i] for i in sorted(set(found))]
 
     def workload_chain(self, pod: Pod, direction: Direction) -> Chain:
         stage = Stage.EGRESS if direction is Direction.EGRESS else Stage.INGRESS
@@ -186,10 +222,7 @@ class Index:
         pod = self.pod_by_ip.get(address)
         if pod is not None:
             owners.append(pod.labels)
-        for hosts in self.hosts.values():
-            for h in (*hosts.named, *((hosts.wildcard,) if hosts.wildcard else ())):
-                if address in h.expected_ips:
-                    owners.append(h.labels)
+        owners.extend(self._hep_owners.get(address, ()))
         for ns in self.snap.network_sets:
             if ns.nets.contains(address):
                 owners.append(ns.labels)
@@ -249,6 +282,29 @@ class Index:
             return self.host_peer(node, address)
         fam = _family(address)
         return self.external_peer(IPSet.from_cidrs([address]), f"address {address}", fam)
+
+
+def required_label(node: SelectorNode) -> str | tuple[tuple[str, str], ...] | None:
+    """Something every label set matching ``node`` has: one of these (key, value) pairs, or
+    this key; None when nothing is required (e.g. ``all()``, ``!a``, ``a != 'x'``)."""
+    if isinstance(node, CompareNode) and node.op is CompareOp.EQ:
+        return ((node.label, node.value),)
+    if isinstance(node, SetNode) and not node.negated:
+        return tuple((node.label, v) for v in node.values)
+    if isinstance(node, HasNode) or (isinstance(node, CompareNode) and node.op is not CompareOp.NE):
+        return node.label
+    if isinstance(node, AndNode):
+        best: str | tuple[tuple[str, str], ...] | None = None
+        for operand in node.operands:
+            req = required_label(operand)
+            # Prefer (key, value) pairs, the fewer the better; a bare key only as a last resort.
+            better_pairs = isinstance(req, tuple) and (
+                not isinstance(best, tuple) or len(req) < len(best)
+            )
+            if better_pairs or (isinstance(req, str) and best is None):
+                best = req
+        return best
+    return None
 
 
 def _first(region: IPSet) -> str:

@@ -16,6 +16,7 @@ from itertools import pairwise
 from posture.engine.index import Index
 from posture.engine.peers import Peer, PeerKind
 from posture.model.endpoints import HostEndpoint, Pod
+from posture.model.meta import Labels
 from posture.model.net import IPSet, ip_to_int
 from posture.model.policy import EntityMatch
 
@@ -117,34 +118,96 @@ def pod_display(pod: Pod) -> str:
     return f"{pod.namespace}: " + ",".join(f"{k}={v}" for k, v in sorted(own.items())[:3])
 
 
-def node_context(index: Index, node: str) -> Hashable:
-    """What makes two nodes' host-level treatment differ."""
+def relevant_label_keys(index: Index) -> frozenset[str]:
+    """Every label key any selector (enforced or staged policy, rule, profile rule) or service
+    selector mentions: labels outside this set cannot change any verdict."""
+    keys: set[str] = set()
+    snap = index.snap
+    rule_sets = [(p.ingress, p.egress) for p in snap.profiles]
+    for p in (*snap.policies, *snap.staged_policies):
+        keys |= p.selector.label_keys()
+        rule_sets.append((p.ingress, p.egress))
+    for ingress, egress in rule_sets:
+        for r in (*ingress, *egress):
+            for ent in (r.source, r.destination):
+                for sel in (ent.selector, ent.not_selector):
+                    if sel is not None:
+                        keys |= sel.label_keys()
+    for svc in snap.services:
+        if svc.selector:
+            keys.update(svc.selector)
+    return frozenset(keys)
+
+
+class _Projector:
+    """Label sets reduced to the keys that matter (memoised: few distinct label sets)."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self.keys = keys
+        self._cache: dict[Labels, tuple[tuple[str, str], ...]] = {}
+
+    def __call__(self, labels: Labels) -> tuple[tuple[str, str], ...]:
+        hit = self._cache.get(labels)
+        if hit is None:
+            keys = self.keys
+            hit = tuple(kv for kv in labels.items() if kv[0] in keys)
+            self._cache[labels] = hit
+        return hit
+
+    def owners(self, owners: tuple[Labels, ...]) -> Hashable:
+        return tuple(self(o) for o in owners)
+
+
+def node_context(
+    index: Index, node: str, project: _Projector | None = None, atoms: Atoms | None = None
+) -> Hashable:
+    """What makes two nodes' host-level treatment differ: their host endpoints (as selectors
+    see them), Felix settings, and the node's own address as policy sees it (pod traffic to
+    remote nodes may be SNATed to it)."""
     hosts = index.node_hosts(node)
+    proj = project or (lambda labels: labels)
+    n = index.nodes.get(node)
+    primary = n.addresses[0] if n is not None and n.addresses else ""
 
     def sig(h: HostEndpoint | None) -> Hashable:
-        return None if h is None else (h.labels, h.profiles, h.interface, h.wildcard)
+        if h is None:
+            return None
+        return (proj(h.labels), h.profiles, h.interface, h.wildcard, primary in h.expected_ips)
 
+    own: Hashable = None
+    if primary:
+        owners = index.owners_of(primary)
+        own = (
+            project.owners(owners) if project is not None else owners,
+            atoms.atom_of(primary) if atoms is not None else primary,
+        )
     return (
         sig(hosts.wildcard),
         tuple(sig(h) for h in hosts.named),
         index.snap.felix_for(node),
+        own,
     )
 
 
 def build_classes(index: Index) -> list[EndpointClass]:
     atoms = Atoms(rule_address_sets(index))
+    project = _Projector(relevant_label_keys(index))
     classes: dict[Hashable, EndpointClass] = {}
     ctx_cache: dict[str, Hashable] = {}
 
     def ctx(node: str) -> Hashable:
         if node not in ctx_cache:
-            ctx_cache[node] = node_context(index, node)
+            ctx_cache[node] = node_context(index, node, project, atoms)
         return ctx_cache[node]
 
     for pod in index.wep_pods:
+        # Equal for every selector: the same labels on the keys selectors mention, the same
+        # namespace and service account (profiles), named ports, address atom, node context.
         key: Hashable = (
             "pod",
-            pod.labels,
+            project.owners(index.owners_of(pod.ips[0])),
+            pod.namespace,
+            pod.service_account,
             pod.named_ports,
             atoms.atom_of(pod.ips[0]),
             ctx(pod.node),
@@ -168,7 +231,21 @@ def build_classes(index: Index) -> list[EndpointClass]:
             continue
         peer = index.host_peer(node)
         wg = node.wireguard
-        key = ("host", peer.owners, atoms.atom_of(peer.address), ctx(node.name), wg)
+        key = (
+            "host",
+            project.owners(peer.owners),
+            peer.named_ports,
+            atoms.atom_of(peer.address),
+            ctx(node.name),
+            wg,
+            # What listens on the node itself: nodes running different hostNetwork pods expose
+            # different services, so findings about them must not be merged.
+            frozenset(
+                (cp.protocol, cp.port)
+                for p in index.host_network_pods.get(node.name, [])
+                for cp in p.ports
+            ),
+        )
         cls = classes.get(key)
         if cls is None:
             cls = EndpointClass(id="", kind=PeerKind.HOST, name="", namespace="", rep=peer)

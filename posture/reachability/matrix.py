@@ -9,13 +9,17 @@ among the members, with representatives chosen to match it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from posture.engine.chain import Chain
 from posture.engine.flows import EMPTY, Flows
 from posture.engine.index import Index
 from posture.engine.path import PathEngine, PathVerdict
 from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Encryption
+from posture.model.policy import Direction
+from posture.reachability.bits import ClassBits, iter_bits
 from posture.reachability.classes import EndpointClass, build_classes
 
 
@@ -80,6 +84,14 @@ class _Builder:
         self.engine = PathEngine(index)
         self.full = index.universe.full()
         self._enc: dict[tuple[bool, int], set[str]] = {}
+        self._counts: dict[int, dict[str, int]] = {}
+
+    def node_counts(self, c: EndpointClass) -> dict[str, int]:
+        hit = self._counts.get(id(c))
+        if hit is None:
+            hit = c.node_counts()
+            self._counts[id(c)] = hit
+        return hit
 
     def enc_nodes(self, host_path: bool, family: int) -> set[str]:
         key = (host_path, family)
@@ -109,7 +121,7 @@ class _Builder:
         return out
 
     def _pair_counts(self, a: EndpointClass, b: EndpointClass) -> tuple[int, int]:
-        ca, cb = a.node_counts(), b.node_counts()
+        ca, cb = self.node_counts(a), self.node_counts(b)
         same = sum(n * cb.get(node, 0) for node, n in ca.items())
         total = a.size * b.size
         if a is b:  # an endpoint to itself is not a path
@@ -119,7 +131,7 @@ class _Builder:
 
     def _encrypted_pairs(self, a: EndpointClass, b: EndpointClass) -> int:
         enc = self.enc_nodes(b.kind is PeerKind.HOST, b.rep.family)
-        ca, cb = a.node_counts(), b.node_counts()
+        ca, cb = self.node_counts(a), self.node_counts(b)
         ea = sum(n for node, n in ca.items() if node in enc)
         eb = sum(n for node, n in cb.items() if node in enc)
         same_enc = sum(n * cb.get(node, 0) for node, n in ca.items() if node in enc)
@@ -155,10 +167,89 @@ class _Builder:
 
 
 def build_matrix(index: Index, classes: list[EndpointClass] | None = None) -> Matrix:
+    """Cells with something allowed, for every ordered pair of classes. Pairs whose first or
+    last workload chain allows nothing are skipped without deciding the whole path
+    (:mod:`posture.reachability.bits`); cells whose paths allow nothing are not kept."""
     classes = classes if classes is not None else build_classes(index)
     b = _Builder(index)
     cells: list[Cell] = []
-    for a in classes:
-        for c in classes:
-            cells.extend(b.cells(a, c))
+    for a, c in _candidate_pairs(index, classes):
+        cells.extend(cell for cell in b.cells(a, c) if cell.allowed)
     return Matrix(classes, cells, b.engine)
+
+
+_ChainKey = tuple[Direction, tuple[int, ...], tuple[str, ...]]
+
+
+def _chain_key(chain: Chain) -> _ChainKey:
+    return (
+        chain.direction,
+        tuple(id(p) for g in chain.groups for p in g.policies),
+        tuple(p.name for p in chain.profiles),
+    )
+
+
+def _candidate_pairs(
+    index: Index, classes: list[EndpointClass]
+) -> Iterator[tuple[EndpointClass, EndpointClass]]:
+    """Ordered class pairs that may have an allowed path, in matrix order (row by row)."""
+    bits = ClassBits(index, classes)
+    partitions: dict[tuple[_ChainKey, bool], list[int]] = {}
+
+    def parts(chain: Chain, toward_dst: bool) -> list[int]:
+        key = (_chain_key(chain), toward_dst)
+        hit = partitions.get(key)
+        if hit is None:
+            hit = bits.partition(chain, toward_dst)
+            partitions[key] = hit
+        return hit
+
+    def verdicts(i: int, direction: Direction) -> list[tuple[int, Flows]]:
+        """(group of peer classes, allowed flows) for class i's own chain, nothing-allowed
+        groups left out."""
+        cls = classes[i]
+        chain = index.workload_chain(cls.pods[0], direction)
+        out = []
+        for part in parts(chain, direction is Direction.EGRESS):
+            other = classes[(part & -part).bit_length() - 1].rep
+            src, dst = (cls.rep, other) if direction is Direction.EGRESS else (other, cls.rep)
+            flows = bits.allowed(chain, src, dst)
+            if flows:
+                out.append((part, flows))
+        return out
+
+    ingress: dict[int, list[tuple[int, Flows]]] = {}
+    ingress_any: dict[int, int] = {}
+
+    def ingress_from(j: int, i: int) -> Flows:
+        """What class j's ingress chain allows from class i."""
+        if j not in ingress:
+            ingress[j] = verdicts(j, Direction.INGRESS)
+            acc = 0
+            for part, _ in ingress[j]:
+                acc |= part
+            ingress_any[j] = acc
+        if not (ingress_any[j] >> i) & 1:
+            return EMPTY
+        return next(f for part, f in ingress[j] if (part >> i) & 1)
+
+    pod = PeerKind.POD
+    for i, a in enumerate(classes):
+        if a.kind is pod:
+            allowed_to = [
+                (j, f) for part, f in verdicts(i, Direction.EGRESS) for j in iter_bits(part)
+            ]
+            allowed_to.sort(key=lambda jf: jf[0])
+            for j, flows in allowed_to:
+                c = classes[j]
+                if c.kind is not pod or flows & ingress_from(j, i):
+                    yield a, c
+        else:
+            # host → its own pods is never policed (§5.7): no chain to consult.
+            local = set(a.member_nodes) if a.kind is PeerKind.HOST else set()
+            for j, c in enumerate(classes):
+                if c.kind is pod:
+                    if ingress_from(j, i) or not local.isdisjoint(c.member_nodes):
+                        yield a, c
+                elif not (a.kind is PeerKind.EXTERNAL and c.kind is PeerKind.EXTERNAL):
+                    yield a, c
