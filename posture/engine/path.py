@@ -66,14 +66,16 @@ class _Run:
 class PathEngine:
     """Decides paths over one Snapshot's :class:`Index`."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, *, ignore_failsafe: bool = False) -> None:
         self.index = index
+        # What-if mode: verdicts as if there were no failsafe ports (shows what they keep open).
+        self.ignore_failsafe = ignore_failsafe
 
     # --- public ---------------------------------------------------------------------------
 
     def decide(self, src: Peer, dst: Peer, space: Flows) -> list[tuple[Flows, PathVerdict]]:
         """Split ``space`` by the whole-path verdict for new connections src → dst."""
-        run = _EngineRun(self.index, space)
+        run = _EngineRun(self.index, space, ignore_failsafe=self.ignore_failsafe)
         if src.kind is PeerKind.POD:
             self._from_pod(run, src, dst)
         elif src.kind is PeerKind.HOST:
@@ -375,9 +377,10 @@ class PathEngine:
 class _EngineRun(_Run):
     """A run bound to one index (for the match context) with failsafe handling."""
 
-    def __init__(self, index: Index, space: Flows) -> None:
+    def __init__(self, index: Index, space: Flows, *, ignore_failsafe: bool = False) -> None:
         super().__init__(space)
         self.index = index
+        self.ignore_failsafe = ignore_failsafe
         self._held: list[_Part] = []
 
     def chain(self, chain: Chain, src: Peer, dst: Peer, *, host_stage: bool = False) -> None:
@@ -409,6 +412,8 @@ class _EngineRun(_Run):
     ) -> None:
         """Set aside the failsafe part of the space: host-endpoint policy cannot touch it.
         ``peer`` is the remote side (checked against an entry's ``net``)."""
+        if self.ignore_failsafe:
+            return
         fs = _failsafe_flows(entries, peer, self.index)
         out: list[_Part] = []
         for part in self.parts:

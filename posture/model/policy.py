@@ -137,7 +137,7 @@ class Policy:
     pre_dnat: bool = False
     apply_on_forward: bool = False
     namespace: str = ""  # '' for global policies
-    selector_text: str = ""  # as written, for explanations
+    selector_text: str = ""  # the scope as written ("selector …, namespaceSelector …")
 
     @property
     def staged(self) -> bool:

@@ -199,8 +199,17 @@ def calico_policy(obj: Mapping[str, Any], kind: PolicyKind, where: Where, *, v1:
         pre_dnat=pre_dnat,
         apply_on_forward=bool(spec.get("applyOnForward", False)) and not namespaced,
         namespace=rule_ns,
-        selector_text=sel_text,
+        selector_text=_scope_text(spec, namespaced),
     )
+
+
+def _scope_text(spec: Mapping[str, Any], namespaced: bool) -> str:
+    """The policy's scope as written, for explanations."""
+    parts = [f"selector {spec.get('selector') or 'all()'}"]
+    for key in ("namespaceSelector", "serviceAccountSelector"):
+        if spec.get(key) and (key != "namespaceSelector" or not namespaced):
+            parts.append(f"{key} {spec[key]}")
+    return ", ".join(parts)
 
 
 def _prefix_append(
@@ -440,7 +449,7 @@ def k8s_policy(obj: Mapping[str, Any], where: Where, *, staged: bool = False) ->
         ingress=tuple(ingress),
         egress=tuple(egress),
         namespace=ns,
-        selector_text=pod_sel or "all()",
+        selector_text=f"podSelector {pod_sel or 'all()'}",
     )
 
 

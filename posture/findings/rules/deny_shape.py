@@ -96,63 +96,86 @@ def _deny_policies(a: Analysis, direction: Direction) -> list[Policy]:
     ]
 
 
-def one_direction(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
-    """A global policy denies one direction for every pod, while pods still fall through to
-    the namespace profile's Allow in the other direction."""
+def isolates(a: Analysis, p: Policy, direction: Direction) -> bool:
+    """Traffic that reaches the end of this policy's tier without a decision is denied:
+    an unconditional Deny rule, or the tier's end-of-tier deny (defaultAction Deny)."""
+    if direction not in p.types:
+        return False
+    if ends_in_deny(p, direction):
+        return True
+    tier = a.index.tiers.get(p.tier)
+    return tier is not None and tier.default_action is Action.DENY
+
+
+def _wide_global(a: Analysis, direction: Direction) -> list[tuple[Policy, list[EndpointClass]]]:
+    """Global policies that isolate most pod groups in ``direction`` (meant as default-denies)."""
     pods = _pod_classes(a)
-    if not pods:
-        return
+    out = []
+    for p in a.index.policies:
+        if p.kind is not PolicyKind.GLOBAL or not isolates(a, p, direction):
+            continue
+        selected = _selected(a, p)
+        if selected and len(selected) * 2 >= len(pods):
+            out.append((p, selected))
+    return out
+
+
+def _policy_subject(p: Policy) -> Subject:
+    return Subject(
+        p.ref.kind, p.ref.name, p.ref.namespace, p.ref.api_version or "projectcalico.org/v3"
+    )
+
+
+def one_direction(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    """Every pod is default-denied in one direction, while traffic nobody mentions still
+    falls through to the namespace profile's Allow in the other."""
     open_by_dir = a.default_open
+    if not _pod_classes(a):
+        return
     for covered, missing in (
         (Direction.INGRESS, Direction.EGRESS),
         (Direction.EGRESS, Direction.INGRESS),
     ):
-        wide = [
-            p
-            for p in _deny_policies(a, covered)
-            if p.kind is PolicyKind.GLOBAL and len(_selected(a, p)) == len(pods)
-        ]
-        if not wide or not open_by_dir[missing]:
+        if open_by_dir[covered] or not open_by_dir[missing]:
             continue
-        p = wide[0]
-        phrase, _ = pods_phrase(open_by_dir[missing])
+        wide = [p for p, sel in _wide_global(a, covered) if len(sel) == len(_pod_classes(a))]
+        by = f"{wide[0].ref} denies" if wide else "Policies deny"
+        phrase, count = pods_phrase(open_by_dir[missing])
         yield Finding(
             check_id=info.id,
             severity=info.severity,
             title=info.title,
-            message=f"{p.ref} denies {covered.value.lower()} traffic for every pod, but "
+            message=f"{by} {covered.value.lower()} traffic for every pod, but "
             f"{missing.value.lower()} traffic nobody mentions is still allowed for {phrase}.",
-            subjects=(Subject(p.ref.kind, p.ref.name, p.ref.namespace, "projectcalico.org/v3"),),
+            subjects=tuple(_policy_subject(p) for p in wide[:1]),
             remediation=info.remediation,
-            count=len(open_by_dir[missing]),
+            count=count,
             key_extra=missing.value,
         )
 
 
 def misses_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
-    pods = _pod_classes(a)
+    """A global default-deny that isolates most pods, while the pods it does not select fall
+    through to the profile's Allow (no other policy isolates them)."""
     for d in Direction:
-        denies = _deny_policies(a, d)
-        covered = {id(c) for p in denies for c in _selected(a, p)}
-        for p in denies:
-            if p.kind is not PolicyKind.GLOBAL:
-                continue
-            selected = _selected(a, p)
-            # Only policies meant to be cluster-wide: they select most pod groups.
-            if not selected or len(selected) * 2 < len(pods) or len(selected) == len(pods):
-                continue
-            missed = [c for c in pods if id(c) not in covered]
-            if not missed:
+        open_ids = {id(c) for c in a.default_open[d]}
+        if not open_ids:
+            continue
+        for p, selected in _wide_global(a, d):
+            chosen = {id(c) for c in selected}
+            missed = [c for c in a.default_open[d] if id(c) not in chosen]
+            # It must be a working default-deny where it applies, and miss someone.
+            if not missed or chosen & open_ids:
                 continue
             phrase, count = pods_phrase(missed)
             yield Finding(
                 check_id=info.id,
                 severity=info.severity,
                 title=f"{info.title} ({d.value})",
-                message=f"{p.ref} (selector {p.selector_text or 'all()'}) denies "
+                message=f"{p.ref} ({p.selector_text}) denies "
                 f"{d.value.lower()} traffic by default but does not select {phrase}, and no "
                 "other default-deny does.",
-                subjects=namespace_subjects(c.namespace for c in missed),
+                subjects=(_policy_subject(p), *namespace_subjects(c.namespace for c in missed)),
                 remediation=info.remediation,
                 count=count,
                 key_extra=f"{p.ref}|{d.value}",
@@ -256,6 +279,9 @@ def shadows_allows(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             message=f"{shadower} denies before the Kubernetes NetworkPolicies (order 1000) are "
             f"consulted, so these allow rules never take effect: {shown}.",
             because=(f"{shadower} decides first in tier default",),
+            subjects=tuple(
+                _policy_subject(p) for p in (a.index.policy_by_name.get(shadower),) if p
+            ),
             remediation=info.remediation,
             count=len(items),
             key_extra=shadower,

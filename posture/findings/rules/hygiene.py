@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from posture.engine.flows import EMPTY
 from posture.engine.index import Index
 from posture.engine.peers import PeerKind
 from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity, Subject
 from posture.findings.shadow import early_denies
 from posture.model.policy import Action, Policy, PolicyKind, Tier
-from posture.reachability.matrix import build_matrix
+from posture.reachability.matrix import Cell, Relation, build_matrix
 
 MEASURE = "policy-hygiene"
 
@@ -62,7 +63,7 @@ def selects_nothing(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             check_id=info.id,
             severity=info.severity,
             title=info.title,
-            message=f"{p.ref} (selector {p.selector_text or 'all()'}) selects no pod or host "
+            message=f"{p.ref} ({p.selector_text}) selects no pod or host "
             "endpoint, so none of its rules apply.",
             subjects=(_subject(p),),
             remediation=info.remediation,
@@ -107,30 +108,38 @@ def staged_changes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     snap = a.snapshot
     if not snap.staged_policies:
         return
-    base = {(c.src.id, c.dst.id, c.relation): c.allowed for c in a.matrix.cells}
+
+    def by_key(cells: Iterable[Cell]) -> dict[tuple[str, str, Relation], Cell]:
+        return {(c.src.id, c.dst.id, c.relation): c for c in cells}
+
+    base = by_key(a.matrix.cells)
     classes = a.matrix.classes
+    u = a.index.universe
     for staged in snap.staged_policies:
         enforced = dataclasses.replace(staged, kind=_ENFORCED[staged.kind])
         tiers = snap.tiers
         if snap.tier(staged.tier) is None:
             tiers = (*tiers, Tier(staged.tier, None, Action.DENY, exists=False))
         alt = dataclasses.replace(snap, policies=(*snap.policies, enforced), tiers=tiers)
-        matrix = build_matrix(Index(alt), classes)
+        changed = by_key(build_matrix(Index(alt), classes).cells)
         opened = closed = 0
         example = ""
-        for c in matrix.cells:
-            before = base.get((c.src.id, c.dst.id, c.relation))
-            after = c.allowed
-            if before is None or before == after:
+        # A matrix may leave out cells where nothing is allowed: compare over both key sets.
+        for key in sorted(base.keys() | changed.keys(), key=lambda k: (k[0], k[1], k[2].value)):
+            old, new = base.get(key), changed.get(key)
+            before = old.allowed if old is not None else EMPTY
+            after = new.allowed if new is not None else EMPTY
+            if before == after:
                 continue
+            cell = new if new is not None else old
+            assert cell is not None
             if before - after:
-                closed += c.pairs
+                closed += cell.pairs
             if after - before:
-                opened += c.pairs
-            if not example and c.src.kind is PeerKind.POD:
-                u = a.index.universe
+                opened += cell.pairs
+            if not example and cell.src.kind is PeerKind.POD:
                 example = (
-                    f"{c.src.name} → {c.dst.name} ({c.relation.value}): "
+                    f"{cell.src.name} → {cell.dst.name} ({cell.relation.value}): "
                     f"{before.describe(u)} becomes {after.describe(u)}"
                 )
         if not (opened or closed):

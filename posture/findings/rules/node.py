@@ -239,14 +239,22 @@ FAILSAFE_OPEN = RuleInfo(
 
 
 def failsafe_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
-    """Paths to hosts that a host-endpoint policy would deny but a failsafe port lets in."""
+    """Paths to hosts that host-endpoint policy would deny but a failsafe port lets in."""
+    strict = PathEngine(a.index, ignore_failsafe=True)
     groups: dict[str, tuple[Cell, Flows, list[EndpointClass]]] = {}
     for cell in a.matrix.cells:
         if cell.dst.kind is not PeerKind.HOST or cell.src.kind is PeerKind.HOST:
             continue
-        opened = EMPTY
+        via_failsafe = EMPTY
         for flows, verdict in cell.parts:
             if verdict.allowed and any(s.stage is Stage.FAILSAFE for s in verdict.steps):
+                via_failsafe = via_failsafe | flows
+        if not via_failsafe:
+            continue
+        # Only what the policy would otherwise deny is held open by the failsafe ports.
+        opened = EMPTY
+        for flows, verdict in strict.decide(cell.src.rep, cell.dst.rep, via_failsafe):
+            if not verdict.allowed:
                 opened = opened | flows
         if not opened:
             continue
@@ -262,8 +270,8 @@ def failsafe_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             check_id=info.id,
             severity=info.severity,
             title=info.title,
-            message=f"{cell.dst.name} has host-endpoint policy, yet {opened.describe()} stay "
-            f"reachable through failsafe ports from {shown}.",
+            message=f"{cell.dst.name}: host-endpoint policy denies {opened.describe()}, yet "
+            f"failsafe ports keep them reachable from {shown}.",
             subjects=node_subjects(cell.dst),
             path=PathInfo(shown, cell.dst.name, opened.describe(), cell.relation.value),
             encrypted=_enc(cell),
