@@ -94,6 +94,58 @@ def _add_input(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", action="store_true", help="no progress on stderr")
 
 
+def _add_cluster_input(p: argparse.ArgumentParser) -> None:
+    """The live-cluster subset of the input flags, for commands that make no sense offline."""
+    g = p.add_argument_group("input")
+    g.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG)")
+    g.add_argument("--context", default=None, help="kubeconfig context")
+    g.add_argument(
+        "--in-cluster",
+        action="store_true",
+        default=None,
+        help="use the pod's service account (detected automatically)",
+    )
+    g.add_argument(
+        "--request-timeout", type=float, default=30.0, help="seconds per API request (default 30)"
+    )
+    g.add_argument("--timeout", type=float, default=300.0, help="seconds overall (default 300)")
+
+
+def _add_publish(p: argparse.ArgumentParser) -> None:
+    """Where an in-cluster run hands its results on (see posture.publish and docs/deploy.md).
+
+    The defaults come from the environment so that the deploy/ components only add env entries
+    to the CronJob instead of rewriting its command."""
+    g = p.add_argument_group("publishing")
+    g.add_argument(
+        "--post-url",
+        default=os.environ.get("POSTURE_POST_URL") or None,
+        metavar="URL",
+        help="POST the JSON report to this URL (default: $POSTURE_POST_URL)",
+    )
+    g.add_argument(
+        "--post-token-file",
+        type=Path,
+        default=os.environ.get("POSTURE_POST_TOKEN_FILE") or None,
+        metavar="FILE",
+        help="bearer token for --post-url, e.g. a mounted Secret key "
+        "(default: $POSTURE_POST_TOKEN_FILE; or the token itself in $POSTURE_POST_TOKEN)",
+    )
+    g.add_argument(
+        "--pushgateway",
+        default=os.environ.get("POSTURE_PUSHGATEWAY") or None,
+        metavar="URL",
+        help="push the metrics (-o prometheus) to this Prometheus Pushgateway "
+        "(default: $POSTURE_PUSHGATEWAY)",
+    )
+    g.add_argument(
+        "--pushgateway-job",
+        default=os.environ.get("POSTURE_PUSHGATEWAY_JOB") or "posture",
+        metavar="JOB",
+        help="the Pushgateway job (group) the push replaces (default: posture)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="posture",
@@ -143,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="YAML list of {check, namespace?, name?, reason, expires?} accepted risks",
     )
+    _add_publish(c)
 
     r = sub.add_parser("reach", help="reachability between endpoint groups")
     _add_input(r)
@@ -183,6 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--dry-run", action="store_true", help="print to stdout even when --output-file is given"
     )
+
+    pf = sub.add_parser(
+        "preflight",
+        help="check that the current user may read everything posture needs (RBAC)",
+        epilog="exit codes:\n  0  every permission allowed\n  3  something is denied, "
+        "or the cluster could not be reached\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_cluster_input(pf)
 
     sub.add_parser("version", help="print the version")
     return parser
@@ -257,6 +319,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Read the small inputs first, so a bad path fails before the expensive part.
     baseline = load_report(args.baseline) if args.baseline else None
     rules = load_rules(args.suppressions) if args.suppressions else []
+    post_token = _publish_setup(args)
     progress = _progress(args)
     timer = _stage_timer(progress)
     inv = _inventory(args)
@@ -274,7 +337,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     if baseline is not None:
         report = replace(report, changes=diff_against(baseline, report))
-    _write(_render(report, args.output, args.output_file), args.output_file)
+    text = _render(report, args.output, args.output_file)
+    _write(text, args.output_file)
+    _publish(args, report, text if args.output == "json" else None, post_token)
     timer("report")
     if incomplete(report) and not args.allow_incomplete:
         names = ", ".join(k.kind for k in report.coverage.unknown)
@@ -288,6 +353,84 @@ def cmd_check(args: argparse.Namespace) -> int:
     if report.at_or_above(Severity(args.fail_on)):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _publish_setup(args: argparse.Namespace) -> str | None:
+    """Check the publishing flags and read the token before the cluster is read, so that a typo
+    or a missing Secret fails in a second; returns the bearer token for --post-url."""
+    from posture import publish
+
+    if args.pushgateway:
+        publish.pushgateway_url(args.pushgateway, args.pushgateway_job)
+    if args.post_url:
+        publish.check_url(args.post_url, "--post-url")
+    elif args.post_token_file:
+        raise ConfigError("--post-token-file needs --post-url")
+    if not args.post_url:
+        return None
+    if args.post_token_file:
+        return publish.read_token(args.post_token_file)
+    token = os.environ.get("POSTURE_POST_TOKEN", "").strip()
+    return publish.check_token(token, "$POSTURE_POST_TOKEN") if token else None
+
+
+def _publish(
+    args: argparse.Namespace, report: Report, json_text: str | None, token: str | None
+) -> None:
+    """Hand the report on after it was written: a failure to publish fails the run (exit 3)
+    but never loses the report already written to --output-file."""
+    from posture import publish
+
+    if args.post_url:
+        body = json_text if json_text is not None else render(report, "json")
+        status = publish.post_json(args.post_url, body, token, args.request_timeout)
+        if not args.quiet:
+            print(f"posture: posted the report ({status})", file=sys.stderr)
+    if args.pushgateway:
+        text = render(report, "prometheus")
+        status = publish.push_gateway(
+            args.pushgateway, args.pushgateway_job, text, args.request_timeout
+        )
+        if not args.quiet:
+            print(f"posture: pushed metrics to the Pushgateway ({status})", file=sys.stderr)
+
+
+def cmd_preflight(args: argparse.Namespace) -> int:
+    """Every permission posture needs here, allowed or denied (SelfSubjectAccessReview); exit 3
+    when something is denied, naming it, so an RBAC gap shows before a partial report does."""
+    from posture.sources.cluster import ClusterSource
+
+    source = ClusterSource(
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        in_cluster=args.in_cluster,
+        request_timeout=args.request_timeout,
+        timeout=args.timeout,
+    )
+    checks = source.preflight()
+    rows = [(v, g or "(core)", r, "allowed" if ok else "DENIED") for v, g, r, ok in checks]
+    width = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(_PF_HEAD)]
+    for row in (_PF_HEAD, *rows):
+        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, width, strict=True)).rstrip())
+        sys.stdout.write("\n")
+    denied = [(v, g, r) for v, g, r, ok in checks if not ok]
+    for verb, group, resource in denied:
+        shown = group or '""'  # the core group, spelled as in a ClusterRole's apiGroups
+        print(
+            f"posture: missing permission: verb={verb} group={shown} resource={resource}",
+            file=sys.stderr,
+        )
+    if denied:
+        print(
+            f"posture: {len(denied)} of {len(checks)} permissions denied; grant them "
+            "(deploy/clusterrole.yaml has the full list) or expect exit 3 from check",
+            file=sys.stderr,
+        )
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+_PF_HEAD = ("VERB", "GROUP", "RESOURCE", "ACCESS")
 
 
 def cmd_reach(args: argparse.Namespace) -> int:
@@ -392,6 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "snapshot": cmd_snapshot,
             "diff": cmd_diff,
             "fix": cmd_fix,
+            "preflight": cmd_preflight,
         }[args.command]
         return handler(args)
     except PostureError as e:

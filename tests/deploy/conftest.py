@@ -1,0 +1,66 @@
+"""Fixtures for the deploy/ tests: the live API server of tests/live, the rendered manifests.
+
+The server fixtures are the ones of ``tests/live/conftest.py``, imported so that pytest registers
+them here too (they skip without binaries and fail under ``POSTURE_LIVE_REQUIRED=1`` the same
+way). This directory starts its own servers rather than sharing tests/live's: what it creates
+(a Namespace, cluster-wide RBAC) must not change what those tests read, and vice versa.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.live.conftest import CRDS, LiveCluster, envtest_binaries, start_live_cluster
+
+__all__ = ["envtest_binaries", "start_live_cluster"]
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+
+
+def kustomize(path: Path) -> list[dict[str, Any]]:
+    """``kubectl kustomize path``: what ``kubectl apply -k`` would send, with kustomize itself."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl (with its built-in kustomize) is not installed")
+    out = subprocess.run(
+        [kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def find(objs: list[dict[str, Any]], kind: str, name: str = "") -> dict[str, Any]:
+    matches = [o for o in objs if o["kind"] == kind and (not name or o["metadata"]["name"] == name)]
+    assert len(matches) == 1, [f"{o['kind']}/{o['metadata']['name']}" for o in objs]
+    return matches[0]
+
+
+@pytest.fixture(scope="session")
+def rendered() -> list[dict[str, Any]]:
+    """deploy/ as kustomize renders it (no optional components)."""
+    return kustomize(DEPLOY)
+
+
+@pytest.fixture(scope="session")
+def deploy_v1_cluster(start_live_cluster: Callable[[str], LiveCluster]) -> LiveCluster:
+    """A server with Calico's crd.projectcalico.org/v1 CRDs and the operator's Installation."""
+    cluster = start_live_cluster("deploy-v1")
+    cluster.kube.install_crds(CRDS / "crd.projectcalico.org")
+    cluster.kube.install_crds(CRDS / "operator.tigera.io")
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def deploy_v3_cluster(start_live_cluster: Callable[[str], LiveCluster]) -> LiveCluster:
+    """A server with Calico's native projectcalico.org/v3 CRDs."""
+    cluster = start_live_cluster("deploy-v3")
+    cluster.kube.install_crds(CRDS / "projectcalico.org")
+    return cluster
