@@ -35,14 +35,14 @@ def test_enc_001_wireguard_off_everywhere(check: CheckFn) -> None:
     assert f.severity is Severity.HIGH
     assert f.encrypted == "false"
     assert subjects(f) == {"Node n1", "Node n2"}
-    # pod a ↔ pod b (2), pods → the other node (2), nodes → the other node's pod (2),
-    # node ↔ node (2).
+    # Only paths to pods, which WireGuard would encrypt (§6.3): pod a ↔ pod b (2) and
+    # node → the other node's pod (2). Across namespaces: the two pod ↔ pod pairs.
     assert f.message == (
-        "WireGuard is not enabled (built-in default); 7 allowed cross-node paths between "
-        "endpoint groups (8 endpoint pairs) travel unencrypted, 8 of those pairs to node "
+        "WireGuard is not enabled (built-in default); 4 allowed cross-node paths between "
+        "endpoint groups (4 endpoint pairs) travel unencrypted, 2 of those pairs to node "
         "services or across namespaces."
     )
-    assert f.count == 8
+    assert f.count == 4
 
 
 def test_enc_001_names_the_setting_that_disables_it(check: CheckFn) -> None:
@@ -143,8 +143,8 @@ def test_enc_004_encapsulated_pool_with_clear_pod_traffic(
     assert f.severity is Severity.LOW
     # pod a ↔ pod b across nodes (node → pod is closed by PODS_FROM_PODS).
     assert f.message.startswith(
-        f"IP pools {shown} encapsulate cross-node pod traffic, but 2 allowed pod-to-pod "
-        "endpoint pairs across nodes are still unencrypted"
+        f"IP pools {shown} encapsulate cross-node traffic to pods, but 2 allowed endpoint "
+        "pairs (pods or nodes to pods on other nodes) are still unencrypted"
     )
     assert f.count == 2
 

@@ -22,18 +22,28 @@ WIREGUARD_OFF = RuleInfo(
 )
 
 
-def _touching(a: Analysis, nodes: set[str]) -> tuple[int, int, int]:
-    """Allowed cross-node cells with unencrypted pairs that involve ``nodes``."""
+def _touching(
+    a: Analysis, nodes: set[str], *, workloads_only: bool = False
+) -> tuple[int, int, int]:
+    """Allowed cross-node cells with unencrypted pairs that involve ``nodes``. With
+    ``workloads_only``, only paths to pods: WireGuard itself encrypts nothing else (§6.3)."""
     cells = pairs = sensitive = 0
     for c in a.matrix.cells:
         if c.relation is not Relation.OTHER_NODE or not c.allowed:
+            continue
+        if workloads_only and c.dst.kind is not PeerKind.POD:
             continue
         clear = c.pairs - c.encrypted_pairs
         if clear <= 0 or not (set(c.src.member_nodes) | set(c.dst.member_nodes)) & nodes:
             continue
         cells += 1
         pairs += clear
-        if c.dst.kind is PeerKind.HOST or c.src.namespace != c.dst.namespace:
+        pods_apart = (
+            c.src.kind is PeerKind.POD
+            and c.dst.kind is PeerKind.POD
+            and c.src.namespace != c.dst.namespace
+        )
+        if c.dst.kind is PeerKind.HOST or pods_apart:
             sensitive += clear
     return cells, pairs, sensitive
 
@@ -46,7 +56,7 @@ def wireguard_off(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     off = sorted(n.name for n in snap.nodes if not snap.felix_for(n.name).wireguard_v4)
     if not off:
         return
-    cells, pairs, sensitive = _touching(a, set(off))
+    cells, pairs, sensitive = _touching(a, set(off), workloads_only=True)
     if not cells:
         return
     if len(off) == len(snap.nodes):
@@ -181,9 +191,9 @@ def encapsulation(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         check_id=info.id,
         severity=info.severity,
         title=info.title,
-        message=f"IP pools {pools} encapsulate cross-node pod traffic, but {clear} allowed "
-        "pod-to-pod endpoint pairs across nodes are still unencrypted: the tunnel hides "
-        "nothing from anyone on the node network.",
+        message=f"IP pools {pools} encapsulate cross-node traffic to pods, but {clear} allowed "
+        "endpoint pairs (pods or nodes to pods on other nodes) are still unencrypted: the "
+        "tunnel hides nothing from anyone on the node network.",
         encrypted="false",
         remediation=info.remediation,
         count=clear,
