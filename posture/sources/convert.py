@@ -576,8 +576,23 @@ def _felix_inputs(b: _Builder) -> convert_felix.FelixInputs:
         configs=configs,
         env=env,
         operator_installed=bool(b.items("Installation")) and env is None,
+        installation_dataplane=_installation_dataplane(b),
         endpoint_to_host_override=b.options.endpoint_to_host,
     )
+
+
+def _installation_dataplane(b: _Builder) -> str:
+    for obj, _, _ in b.items("Installation"):
+        if _meta(obj).get("name") != "default":
+            continue
+        for part in ("status", "spec"):
+            section = obj.get(part) or {}
+            if part == "status":
+                section = section.get("computed") or {}
+            dataplane = (section.get("calicoNetwork") or {}).get("linuxDataplane")
+            if dataplane:
+                return str(dataplane)
+    return ""
 
 
 def _host_endpoints(b: _Builder, nodes: tuple[Node, ...], auto: bool) -> tuple[HostEndpoint, ...]:

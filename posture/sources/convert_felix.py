@@ -9,7 +9,7 @@ assumes ACCEPT and says so; the CLI can override it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,8 @@ class FelixInputs:
     configs: Mapping[str, Mapping[str, Any]]
     env: Mapping[str, str] | None
     operator_installed: bool = False
+    # Installation default spec.calicoNetwork.linuxDataplane (Iptables, BPF, Nftables, VPP).
+    installation_dataplane: str = ""
     endpoint_to_host_override: str | None = None
 
 
@@ -187,10 +189,25 @@ def settings_for(inputs: FelixInputs, node: str | None) -> FelixSettings:
         wireguard_v4=flag("wireguardEnabled"),
         wireguard_v6=flag("wireguardEnabledV6"),
         wireguard_host=flag("wireguardHostEncryptionEnabled"),
-        bpf=flag("bpfEnabled"),
+        bpf=_bpf(inputs, get("bpfEnabled"), flag, origins),
         nat_outgoing_exclude_hosts=nat_excl is not None and str(nat_excl[0]) == "IPPoolsAndHostIPs",
         origins=tuple(origins),
     )
+
+
+def _bpf(
+    inputs: FelixInputs,
+    explicit: tuple[Any, str] | None,
+    flag: Callable[[str], bool],
+    origins: list[Setting],
+) -> bool:
+    """eBPF dataplane: Felix's own setting, else the operator's Installation (§6.5)."""
+    if explicit is not None or inputs.installation_dataplane != "BPF":
+        return flag("bpfEnabled")
+    origins.append(
+        Setting("bpfEnabled", "true", "Installation default spec.calicoNetwork.linuxDataplane")
+    )
+    return True
 
 
 def per_node(inputs: FelixInputs, nodes: Iterable[str]) -> dict[str, FelixSettings]:
