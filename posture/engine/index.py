@@ -40,8 +40,25 @@ def _in_set(p: Policy, which: PolicySet) -> bool:
     return p.do_not_track
 
 
+def parse_ip(address: str) -> tuple[int, int]:
+    """``ip_to_int`` with a fast path for plain dotted-quad IPv4 (the vast majority)."""
+    parts = address.split(".")
+    if len(parts) == 4 and all(
+        p.isascii() and p.isdigit() and len(p) <= 3 and (p == "0" or p[0] != "0") for p in parts
+    ):
+        a, b, c, d = (int(p) for p in parts)
+        if a <= 255 and b <= 255 and c <= 255 and d <= 255:
+            return 4, (a << 24) | (b << 16) | (c << 8) | d
+    return ip_to_int(address)
+
+
 def _family(address: str) -> int:
-    return ip_to_int(address)[0]
+    return parse_ip(address)[0]
+
+
+def _single(address: str) -> IPSet:
+    fam, value = parse_ip(address)
+    return IPSet(v4=((value, value),)) if fam == 4 else IPSet(v6=((value, value),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +138,9 @@ class Index:
                     self._hep_owners.setdefault(ip, []).append(h.labels)
         # Policies indexed by a label (key, value) or key their selector requires, so that
         # ``applicable`` evaluates only candidates (positions in self.policies, kept in order).
+        self._selector_keys: frozenset[str] = frozenset(
+            k for p in self.policies for k in p.selector.label_keys()
+        )
         self._always: list[int] = []
         self._by_pair: dict[tuple[str, str], list[int]] = {}
         self._by_key: dict[str, list[int]] = {}
@@ -140,7 +160,10 @@ class Index:
         self, labels: Labels, direction: Direction, which: PolicySet
     ) -> tuple[TierGroup, ...]:
         """Tiers (in order) with the policies that select ``labels`` for ``direction``."""
-        key = (labels, direction, which)
+        # Only keys some policy selector mentions can change the answer: endpoints whose labels
+        # differ elsewhere (pod-template-hash, pod names) share one cache entry.
+        keys = self._selector_keys
+        key = (Labels({k: v for k, v in labels.items() if k in keys}), direction, which)
         hit = self._applicable.get(key)
         if hit is not None:
             return hit
@@ -223,9 +246,11 @@ class Index:
         if pod is not None:
             owners.append(pod.labels)
         owners.extend(self._hep_owners.get(address, ()))
-        for ns in self.snap.network_sets:
-            if ns.nets.contains(address):
-                owners.append(ns.labels)
+        if self.snap.network_sets:
+            fam, value = parse_ip(address)
+            for ns in self.snap.network_sets:
+                if ns.nets.contains(value, fam):
+                    owners.append(ns.labels)
         result = tuple(owners)
         self._ip_owner_cache[address] = result
         return result
@@ -235,7 +260,7 @@ class Index:
         owners = self.owners_of(address)
         return Peer(
             kind=PeerKind.POD,
-            region=IPSet.from_cidrs([address]),
+            region=_single(address),
             family=_family(address),
             owners=owners,
             named_ports=tuple((0, cp) for cp in pod.named_ports),

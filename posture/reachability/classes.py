@@ -13,11 +13,11 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from posture.engine.index import Index
+from posture.engine.index import Index, parse_ip
 from posture.engine.peers import Peer, PeerKind
 from posture.model.endpoints import HostEndpoint, Pod
 from posture.model.meta import Labels
-from posture.model.net import IPSet, ip_to_int
+from posture.model.net import IPSet
 from posture.model.policy import EntityMatch
 
 # Labels that differ between replicas or revisions without meaning anything to policy authors.
@@ -75,7 +75,7 @@ class Atoms:
         self.v6 = sorted(v6)
 
     def atom_of(self, address: str) -> tuple[int, int]:
-        fam, value = ip_to_int(address)
+        fam, value = parse_ip(address)
         bounds = self.v4 if fam == 4 else self.v6
         return fam, bisect_right(bounds, value)
 
@@ -89,6 +89,16 @@ class Atoms:
                 iv = ((lo, nxt - 1),)
                 out.append(IPSet(v4=iv) if family == 4 else IPSet(v6=iv))
         return out
+
+
+def address_set(addresses: Iterable[str]) -> IPSet:
+    """``IPSet.from_cidrs`` for bare addresses, without parsing each one the slow way."""
+    v4: list[tuple[int, int]] = []
+    v6: list[tuple[int, int]] = []
+    for a in addresses:
+        fam, value = parse_ip(a)
+        (v4 if fam == 4 else v6).append((value, value))
+    return IPSet(v4=v4, v6=v6)
 
 
 def _entity_sets(ent: EntityMatch) -> list[IPSet]:
@@ -256,8 +266,8 @@ def build_classes(index: Index) -> list[EndpointClass]:
     cluster = IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools if not p.disabled)
     cluster = (
         cluster
-        | IPSet.from_cidrs(a for n in index.snap.nodes for a in n.all_addresses)
-        | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
+        | address_set(a for n in index.snap.nodes for a in n.all_addresses)
+        | address_set(ip for p in index.wep_pods for ip in p.ips)
     )
     for fam in (4, 6):
         if fam == 6 and not atoms.v6:

@@ -278,13 +278,34 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
         ),
         auto_host_endpoints=auto_hep,
         calico_present=_calico_present(b, inv),
-        coverage=inv.coverage,
+        coverage=_coverage(b, inv),
         source=inv.provenance.source,
         cluster=inv.provenance.cluster,
         context=inv.provenance.context,
         generated_at=inv.provenance.generated_at,
         locations=MappingProxyType(b.locations),
     )
+
+
+def _coverage(b: _Builder, inv: RawInventory) -> Coverage:
+    """A calico-node DaemonSet with no Calico API means the etcd datastore: Calico's policies
+    exist but cannot be read through the Kubernetes API, so they are unknown, not absent."""
+    daemonset = any(_meta(o).get("name") == "calico-node" for o, _, _ in b.items("DaemonSet"))
+    if not daemonset or inv.provenance.calico_api:
+        return inv.coverage
+    kinds = []
+    for k in inv.coverage.kinds:
+        if k.status is ReadStatus.ABSENT and k.api_group in CALICO_GROUPS:
+            k = KindCoverage(
+                k.kind,
+                k.api_group,
+                ReadStatus.FAILED,
+                reason="calico-node runs but no Calico "
+                "API is served: Calico probably uses the etcd datastore, which posture cannot "
+                "read; export the resources with calicoctl and use --from",
+            )
+        kinds.append(k)
+    return Coverage(tuple(kinds))
 
 
 def _calico_present(b: _Builder, inv: RawInventory) -> bool:

@@ -48,10 +48,12 @@ def test_hygiene_and_runtime_checks_feed_no_measure() -> None:
         "PST-HYG-003",
         "PST-RT-001",
         "PST-RT-002",
+        "PST-CAL-001",
     }
     assert {r.info.measure for r in default_registry() if r.info.id in others} == {
         "policy-hygiene",
         "runtime-inventory",
+        "inventory",
     }
 
 

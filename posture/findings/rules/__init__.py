@@ -8,6 +8,7 @@ from posture.findings.rules import (
     deny_shape,
     encryption,
     hygiene,
+    inventory,
     lateral,
     node,
     runtime,
@@ -23,4 +24,5 @@ def default_registry() -> Registry:
     lateral.register(registry)
     hygiene.register(registry)
     runtime.register(registry)
+    inventory.register(registry)
     return registry
