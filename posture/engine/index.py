@@ -4,6 +4,7 @@ set (memoised: endpoints with equal labels share one answer), host endpoints per
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -144,8 +145,12 @@ class Index:
         self._always: list[int] = []
         self._by_pair: dict[tuple[str, str], list[int]] = {}
         self._by_key: dict[str, list[int]] = {}
-        for i, p in enumerate(self.policies):
-            req = required_label(p.selector.ast)
+        options = [label_requirements(p.selector.ast) for p in self.policies]
+        freq: Counter[tuple[str, str]] = Counter(
+            kv for opts in options for o in opts if isinstance(o, tuple) for kv in o
+        )
+        for i, opts in enumerate(options):
+            req = _choose(opts, freq)
             if req is None:
                 self._always.append(i)
             elif isinstance(req, str):
@@ -309,27 +314,30 @@ class Index:
         return self.external_peer(IPSet.from_cidrs([address]), f"address {address}", fam)
 
 
-def required_label(node: SelectorNode) -> str | tuple[tuple[str, str], ...] | None:
-    """Something every label set matching ``node`` has: one of these (key, value) pairs, or
-    this key; None when nothing is required (e.g. ``all()``, ``!a``, ``a != 'x'``)."""
+Requirement = str | tuple[tuple[str, str], ...]
+
+
+def label_requirements(node: SelectorNode) -> list[Requirement]:
+    """Things every label set matching ``node`` has, each alone sufficient as a filter: one of
+    these (key, value) pairs, or this key. Empty when nothing is required (``all()``, ``!a``,
+    ``a != 'x'``, ``a || b``)."""
     if isinstance(node, CompareNode) and node.op is CompareOp.EQ:
-        return ((node.label, node.value),)
+        return [((node.label, node.value),)]
     if isinstance(node, SetNode) and not node.negated:
-        return tuple((node.label, v) for v in node.values)
+        return [tuple((node.label, v) for v in node.values)]
     if isinstance(node, HasNode) or (isinstance(node, CompareNode) and node.op is not CompareOp.NE):
-        return node.label
+        return [node.label]
     if isinstance(node, AndNode):
-        best: str | tuple[tuple[str, str], ...] | None = None
-        for operand in node.operands:
-            req = required_label(operand)
-            # Prefer (key, value) pairs, the fewer the better; a bare key only as a last resort.
-            better_pairs = isinstance(req, tuple) and (
-                not isinstance(best, tuple) or len(req) < len(best)
-            )
-            if better_pairs or (isinstance(req, str) and best is None):
-                best = req
-        return best
-    return None
+        return [req for operand in node.operands for req in label_requirements(operand)]
+    return []
+
+
+def _choose(options: list[Requirement], freq: Counter[tuple[str, str]]) -> Requirement | None:
+    """The most selective requirement: the (key, value) pairs fewest policies require."""
+    pairs = [o for o in options if isinstance(o, tuple)]
+    if pairs:
+        return min(pairs, key=lambda o: sum(freq[kv] for kv in o))
+    return options[0] if options else None
 
 
 def _first(region: IPSet) -> str:

@@ -8,6 +8,7 @@ context. Node addresses are grouped the same way; the outside world is split int
 
 from __future__ import annotations
 
+import ipaddress
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -302,10 +303,17 @@ def build_classes(index: Index) -> list[EndpointClass]:
 
 
 def _cidr_label(region: IPSet) -> str:
+    """CIDRs when there are one or two, else the address range (atoms are ranges)."""
     cidrs = region.to_cidrs()
     if len(cidrs) <= 2:
         return ", ".join(cidrs)
-    return f"{cidrs[0]} … {cidrs[-1]} ({len(cidrs)} CIDRs)"
+    intervals = region.v4_intervals or region.v6_intervals
+    first, last = intervals[0][0], intervals[-1][1]
+    if region.v4_intervals:
+        lo, hi = ipaddress.IPv4Address(first), ipaddress.IPv4Address(last)
+    else:
+        lo, hi = ipaddress.IPv6Address(first), ipaddress.IPv6Address(last)  # type: ignore[assignment]
+    return f"{lo} – {hi}"
 
 
 def _name_and_number(classes: list[EndpointClass]) -> None:

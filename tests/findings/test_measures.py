@@ -20,6 +20,7 @@ FEEDS = {
     ),
     "node-services-closed": (
         "PST-NODE-001",
+        "PST-NODE-006",
         "PST-NODE-002",
         "PST-NODE-003",
         "PST-NODE-004",

@@ -1,4 +1,4 @@
-"""Node exposure: PST-NODE-001 … PST-NODE-005 (calico-semantics §5)."""
+"""Node exposure: PST-NODE-001 … PST-NODE-006 (calico-semantics §5)."""
 
 from __future__ import annotations
 
@@ -320,3 +320,38 @@ def test_node_005_not_when_ingress_admits_only_the_cluster(check: CheckFn) -> No
         ingress=[{"action": "Allow", "source": {"nets": ["10.0.0.0/8"]}}],
     )
     assert not of(check(web(80), cluster_only), "PST-NODE-005")
+
+
+# --- PST-NODE-006: node services reachable from outside the cluster ------------------------------
+
+
+def test_node_006_nodes_without_host_endpoints_are_open_to_the_world(check: CheckFn) -> None:
+    report = check()
+    found = of(report, "PST-NODE-006")
+    assert found
+    f = found[0]
+    assert f.severity is Severity.CRITICAL  # kubelet and etcd ports among them
+    assert "kubelet API [TCP 10250]" in f.message
+    assert f.message.startswith("Addresses outside the cluster (world")
+    assert "no host endpoint" in because(f)
+
+
+def test_node_006_api_server_alone_from_outside_is_medium_not_info(check: CheckFn) -> None:
+    """A host endpoint whose policy admits only TCP 6443, with failsafes off."""
+    hep = host_endpoint("n2-eth0", "n2", N2, role="node")
+    only_api = gnp(
+        "api-only",
+        selector="role == 'node'",
+        types=["Ingress"],
+        ingress=[{"action": "Allow", "protocol": "TCP", "destination": {"ports": [6443]}}],
+    )
+    report = check(hep, only_api, felix(failsafeInboundHostPorts=[]))
+    (f,) = [x for x in of(report, "PST-NODE-006") if "node n2" in x.message]
+    assert f.severity is Severity.MEDIUM
+    assert "Kubernetes API server [TCP 6443]" in f.message
+
+
+def test_node_006_not_when_host_endpoints_deny_and_failsafes_are_off(check: CheckFn) -> None:
+    heps = [host_endpoint("n1-eth0", "n1", N1), host_endpoint("n2-eth0", "n2", N2)]
+    report = check(*heps, felix(failsafeInboundHostPorts=[]))
+    assert not of(report, "PST-NODE-006")

@@ -322,8 +322,55 @@ def host_port_exposed(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             )
 
 
+WORLD_TO_NODES = RuleInfo(
+    "PST-NODE-006",
+    Severity.HIGH,
+    "Node services reachable from outside the cluster",
+    MEASURE,
+    "Create host endpoints for the nodes and a host-endpoint ingress policy that admits only "
+    "known networks (the control plane, load balancers) to node ports; narrow the failsafe "
+    "ports to those networks too.",
+)
+
+
+def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    """Addresses outside the cluster (not a named network set) that reach node services.
+    The API server port is meant for pods, but from outside it is a finding of its own."""
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[Cell, list[Hit]]]] = {}
+    for cell in a.matrix.cells:
+        if cell.src.kind is not PeerKind.EXTERNAL or cell.dst.kind is not PeerKind.HOST:
+            continue
+        if cell.src.rep.owners or not cell.allowed:
+            continue
+        hits = sorted(_services_hit(a, cell, cell.allowed), key=lambda h: (-h[1].rank, h[0]))
+        if hits:
+            key = (cell.dst.id, tuple(h[0] for h in hits))
+            groups.setdefault(key, []).append((cell, hits))
+    for (_, names), items in groups.items():
+        cell, hits = items[0]
+        # From outside, the API server is exposure too (medium), not the expected info.
+        worst = max((h[1] for h in hits), key=lambda s: s.rank)
+        severity = Severity.MEDIUM if worst is Severity.INFO else worst
+        yield Finding(
+            check_id=info.id,
+            severity=severity,
+            title=f"{info.title}: {', '.join(names[:3])}"
+            + (f" and {len(names) - 3} more" if len(names) > 3 else ""),
+            message=f"Addresses outside the cluster ({cell.src.name}) can reach "
+            f"{_service_list(hits)} on {cell.dst.name}.",
+            subjects=node_subjects(cell.dst),
+            path=PathInfo(cell.src.name, cell.dst.name, cell.allowed.describe(), "-"),
+            encrypted="false",
+            because=steps_text(evidence(cell, hits[0][2])),
+            remediation=info.remediation,
+            count=cell.dst.size,
+            key_extra="|".join(names),
+        )
+
+
 def register(registry: Registry) -> None:
     registry.add(NODE_SERVICES_REACHABLE, node_services)
+    registry.add(WORLD_TO_NODES, world_to_nodes)
     registry.add(NODE_UNRESTRICTED, node_unrestricted)
     registry.add(NO_HOST_ENDPOINTS, no_host_endpoints)
     registry.add(FAILSAFE_OPEN, failsafe_open)
