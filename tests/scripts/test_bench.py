@@ -1,0 +1,29 @@
+"""Smoke test: ``scripts/bench --size tiny`` generates a cluster and measures every stage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench"
+
+
+def test_bench_tiny_runs_and_reports_every_stage(tmp_path: Path) -> None:
+    keep = tmp_path / "tiny.json"
+    out = subprocess.run(
+        [sys.executable, str(BENCH), "--size", "tiny", "--json", "--keep", str(keep)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    result = json.loads(out.stdout)
+    stages = [row["stage"] for row in result["stages"]]
+    assert stages == ["load", "model", "classes", "reachability", "findings", "render"]
+    assert result["generated"]["pods"] == 200
+    assert result["peakMB"] > 0
+    assert result["explain"]["seconds"] >= 0
+    assert keep.is_file()
+    assert json.loads(keep.read_text())["kind"] == "Snapshot"
