@@ -8,15 +8,18 @@ would match was already decided earlier; the step that decided it names the shad
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from posture.engine.chain import evaluate
+from posture.engine.chain import Chain, evaluate
 from posture.engine.flows import Flows
 from posture.engine.match import rule_flows
 from posture.engine.peers import PeerKind
 from posture.engine.verdict import Outcome, Step
 from posture.findings.base import Analysis
 from posture.model.policy import Action, Direction, Policy, PolicyKind
+from posture.reachability.bits import ClassBits, iter_bits
+from posture.reachability.classes import EndpointClass
 
 RuleKey = tuple[str, Direction, int]  # (policy ref text, direction, rule index)
 
@@ -62,10 +65,27 @@ def _decider(steps: tuple[Step, ...], tier: str) -> Step | None:
     return None
 
 
+def peer_representatives(
+    bits: ClassBits, chain: Chain, me: EndpointClass
+) -> Iterator[EndpointClass]:
+    """One class per group of classes that no rule of ``chain`` tells apart as the peer: the
+    chain decides the same for all of them (posture.reachability.bits). An endpoint is not its
+    own peer, so a class of one is skipped as the representative of its group."""
+    toward_dst = chain.direction is Direction.EGRESS
+    for part in bits.partition(chain, toward_dst):
+        for i in iter_bits(part):
+            other = bits.classes[i]
+            if other is me and me.size == 1:
+                continue
+            yield other
+            break
+
+
 def rule_usage(a: Analysis) -> RuleUsage:
     idx = a.index
     usage = RuleUsage()
     classes = a.matrix.classes
+    bits = ClassBits(idx, classes)
     full = idx.universe.full()
     for cls in classes:
         if cls.kind is not PeerKind.POD:
@@ -76,9 +96,7 @@ def rule_usage(a: Analysis) -> RuleUsage:
             chain = idx.workload_chain(me.pod, direction)
             if not chain.groups:
                 continue
-            for other in classes:
-                if other is cls and cls.size == 1:
-                    continue
+            for other in peer_representatives(bits, chain, cls):
                 src, dst = (me, other.rep) if direction is Direction.EGRESS else (other.rep, me)
                 parts = evaluate(chain, src, dst, full, idx.ctx)
                 for _, outcome in parts:

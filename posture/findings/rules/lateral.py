@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from posture.engine.chain import evaluate
 from posture.engine.flows import Flows
-from posture.engine.peers import PeerKind
+from posture.engine.peers import Peer, PeerKind
 from posture.findings.base import (
     Analysis,
     Finding,
@@ -18,8 +18,10 @@ from posture.findings.base import (
     steps_text,
 )
 from posture.findings.rules.common import anonymous_peer, evidence, namespace_subjects, pods_phrase
+from posture.findings.shadow import peer_representatives
 from posture.model.net import PortSet
 from posture.model.policy import Direction
+from posture.reachability.bits import ClassBits
 from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell
 
@@ -97,7 +99,9 @@ def namespace_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             )
 
 
-def _explicit_allow_all(a: Analysis, cls: EndpointClass, direction: Direction) -> str:
+def _explicit_allow_all(
+    a: Analysis, bits: ClassBits, cls: EndpointClass, direction: Direction, anonymous: Peer
+) -> str:
     """The policy that allows this class every connection in ``direction`` from/to anyone,
     or '' when its own policy restricts something (or only the profile allows)."""
     idx = a.index
@@ -106,7 +110,7 @@ def _explicit_allow_all(a: Analysis, cls: EndpointClass, direction: Direction) -
     if not chain.groups:
         return ""
     full = idx.universe.full()
-    peers = [anonymous_peer(idx), *(c.rep for c in a.matrix.classes if c is not cls)]
+    peers = [anonymous, *(c.rep for c in peer_representatives(bits, chain, cls))]
     decider = ""
     for other in peers:
         src, dst = (cls.rep, other) if direction is Direction.EGRESS else (other, cls.rep)
@@ -121,12 +125,14 @@ def _explicit_allow_all(a: Analysis, cls: EndpointClass, direction: Direction) -
 def unrestricted_pods(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     """Pods whose own policy allows all traffic in a direction (fall-through to the namespace
     profile is PST-DENY-001's; this is an explicit allow-all)."""
+    bits = ClassBits(a.index, a.matrix.classes)
+    anonymous = anonymous_peer(a.index)
     for direction in Direction:
         hits: dict[str, list[EndpointClass]] = {}
         for c in a.matrix.classes:
             if c.kind is not PeerKind.POD:
                 continue
-            decider = _explicit_allow_all(a, c, direction)
+            decider = _explicit_allow_all(a, bits, c, direction, anonymous)
             if decider:
                 hits.setdefault(decider, []).append(c)
         for decider, classes in sorted(hits.items()):
