@@ -120,40 +120,13 @@ class PathEngine:
             return
         if hosts.wildcard is not None:
             self._pre_dnat(run, hosts.wildcard, src, dst, src.node, bypass=True)
-            self._host(
-                run,
-                hosts.wildcard,
-                Direction.INGRESS,
-                PolicySet.FORWARD,
-                Stage.HOST_FORWARD_INGRESS,
-                src,
-                dst,
-            )
+            self._forward(run, hosts.wildcard, Direction.INGRESS, src, dst)
         if dst.kind is PeerKind.POD and dst.node == src.node:
-            if hosts.wildcard is not None:
-                self._host(
-                    run,
-                    hosts.wildcard,
-                    Direction.EGRESS,
-                    PolicySet.FORWARD,
-                    Stage.HOST_FORWARD_EGRESS,
-                    src,
-                    dst,
-                )
-            assert dst.pod is not None
-            run.chain(idx.workload_chain(dst.pod, Direction.INGRESS), src, dst)
+            self._into_pod(run, src, dst)
             return
         out_hep = self._main_hep(src.node)
         if out_hep is not None:
-            self._host(
-                run,
-                out_hep,
-                Direction.EGRESS,
-                PolicySet.FORWARD,
-                Stage.HOST_FORWARD_EGRESS,
-                src,
-                dst,
-            )
+            self._forward(run, out_hep, Direction.EGRESS, src, dst)
         if dst.kind is PeerKind.HOST:
             self._arrive(run, self._snat_source(src), dst)
         else:
@@ -208,27 +181,8 @@ class PathEngine:
             if hep is not None:
                 self._untracked(run, hep, src, dst, dst.node, bypass=True)
                 self._pre_dnat(run, hep, src, dst, dst.node, bypass=True)
-                self._host(
-                    run,
-                    hep,
-                    Direction.INGRESS,
-                    PolicySet.FORWARD,
-                    Stage.HOST_FORWARD_INGRESS,
-                    src,
-                    dst,
-                )
-            if hosts.wildcard is not None:
-                self._host(
-                    run,
-                    hosts.wildcard,
-                    Direction.EGRESS,
-                    PolicySet.FORWARD,
-                    Stage.HOST_FORWARD_EGRESS,
-                    src,
-                    dst,
-                )
-            assert dst.pod is not None
-            run.chain(idx.workload_chain(dst.pod, Direction.INGRESS), src, dst)
+                self._forward(run, hep, Direction.INGRESS, src, dst)
+            self._into_pod(run, src, dst)
             return
         hep = hosts.for_address(dst.address) if hosts.any else None
         if hep is None:
@@ -297,6 +251,26 @@ class PathEngine:
         """One host-endpoint stage (skipped after an explicit pre-DNAT/untracked Allow)."""
         chain = self.index.host_chain(hep, direction, which, stage)
         run.chain(chain, src, dst, host_stage=True)
+
+    def _forward(
+        self, run: _EngineRun, hep: HostEndpoint, direction: Direction, src: Peer, dst: Peer
+    ) -> None:
+        """applyOnForward policy of a host endpoint, for traffic routed through the node."""
+        stage = (
+            Stage.HOST_FORWARD_INGRESS
+            if direction is Direction.INGRESS
+            else Stage.HOST_FORWARD_EGRESS
+        )
+        self._host(run, hep, direction, PolicySet.FORWARD, stage, src, dst)
+
+    def _into_pod(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
+        """The last hop to a pod: its node's ``*`` host endpoint's applyOnForward egress policy
+        (the pod interface counts as the outgoing interface, §5.4), then the pod's ingress."""
+        assert dst.pod is not None
+        wildcard = self.index.node_hosts(dst.node).wildcard
+        if wildcard is not None:
+            self._forward(run, wildcard, Direction.EGRESS, src, dst)
+        run.chain(self.index.workload_chain(dst.pod, Direction.INGRESS), src, dst)
 
     def _pre_dnat(
         self, run: _EngineRun, hep: HostEndpoint, src: Peer, dst: Peer, node: str, *, bypass: bool
