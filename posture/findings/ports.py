@@ -88,6 +88,14 @@ NODE_SERVICES: tuple[NodeService, ...] = (
         Severity.MEDIUM,
         "overlay encapsulation: injecting packets into the pod network",
     ),
+    # IP protocol 4 has no ports: the whole protocol (§5.11, §5.12).
+    NodeService(
+        "IPIP",
+        4,
+        PortSet.FULL,
+        Severity.MEDIUM,
+        "overlay encapsulation: injecting packets into the pod network",
+    ),
     NodeService(
         "WireGuard", UDP, PortSet.range(51820, 51821), Severity.LOW, "encrypted tunnel endpoint"
     ),
