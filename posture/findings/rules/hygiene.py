@@ -7,11 +7,11 @@ import dataclasses
 from collections.abc import Iterable
 
 from posture.engine.flows import EMPTY
-from posture.engine.index import Index
+from posture.engine.index import Index, PolicySet
 from posture.engine.peers import PeerKind
 from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity, Subject
 from posture.findings.shadow import early_denies
-from posture.model.policy import Action, Policy, PolicyKind, Tier
+from posture.model.policy import Action, Direction, Policy, PolicyKind, Tier
 from posture.reachability.matrix import Cell, Relation, build_matrix
 
 MEASURE = "policy-hygiene"
@@ -52,12 +52,28 @@ def _subject(p: Policy) -> Subject:
 
 
 def selects_nothing(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
-    labels = {p.labels for p in a.index.wep_pods}
-    labels |= {h.labels for h in a.snapshot.host_endpoints}
-    if not labels:
+    idx = a.index
+    wep_labels = {p.labels for p in idx.wep_pods}
+    hep_labels = {h.labels for h in a.snapshot.host_endpoints}
+    if not wep_labels and not hep_labels:
         return
+    # The index finds the policies that select a label set without testing every policy
+    # (memoised per label set); only unusual policies are tested directly.
+    selected: set[int] = set()
+    for labels, sets in (
+        (wep_labels, (PolicySet.NORMAL,)),
+        (hep_labels, tuple(PolicySet)),
+    ):
+        for lbl in labels:
+            for which in sets:
+                for direction in Direction:
+                    for group in idx.applicable(lbl, direction, which):
+                        selected.update(id(p) for p in group.policies)
+    everything = wep_labels | hep_labels
     for p in a.snapshot.policies:
-        if any(p.selector.matches(lbl) for lbl in labels):
+        if id(p) in selected:
+            continue
+        if (not p.types or not p.normal) and any(p.selector.matches(lbl) for lbl in everything):
             continue
         yield Finding(
             check_id=info.id,
