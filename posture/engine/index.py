@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from posture.engine.chain import Chain, ChainMode, TierGroup
-from posture.engine.flows import Universe
+from posture.engine.flows import Flows, Universe
 from posture.engine.match import MatchContext
 from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Stage
@@ -17,7 +17,7 @@ from posture.model.endpoints import HostEndpoint, Node, Pod
 from posture.model.meta import Labels
 from posture.model.net import IPSet, ip_to_int
 from posture.model.policy import Direction, Policy, Profile, Tier
-from posture.model.snapshot import Snapshot
+from posture.model.snapshot import Failsafe, Snapshot
 from posture.selectors.calico.ast import AndNode, CompareNode, CompareOp, HasNode, SetNode
 from posture.selectors.calico.ast import Node as SelectorNode
 
@@ -131,6 +131,9 @@ class Index:
             self.hosts[node] = NodeHosts(wild, tuple(h for h in heps if not h.wildcard))
         self._applicable: dict[tuple[Labels, Direction, PolicySet], tuple[TierGroup, ...]] = {}
         self._ip_owner_cache: dict[str, tuple[Labels, ...]] = {}
+        self._peers: dict[int, Peer] = {}
+        self.failsafe_cache: dict[tuple[tuple[Failsafe, ...], IPSet | None], Flows] = {}
+        self._host_peers: dict[tuple[str, str], Peer] = {}
         # Host endpoint labels per expected IP, in the order owners_of reports them.
         self._hep_owners: dict[str, list[Labels]] = {}
         for hosts in self.hosts.values():
@@ -261,6 +264,15 @@ class Index:
         return result
 
     def pod_peer(self, pod: Pod) -> Peer:
+        """The peer policy sees for a workload (memoised: peers are immutable)."""
+        hit = self._peers.get(id(pod))
+        if hit is not None and hit.pod is pod:
+            return hit
+        peer = self._pod_peer(pod)
+        self._peers[id(pod)] = peer
+        return peer
+
+    def _pod_peer(self, pod: Pod) -> Peer:
         address = pod.ips[0]
         owners = self.owners_of(address)
         return Peer(
@@ -276,6 +288,16 @@ class Index:
         )
 
     def host_peer(self, node: Node, address: str | None = None) -> Peer:
+        """The peer policy sees for a node address (memoised: peers are immutable)."""
+        key = (node.name, address or "")
+        hit = self._host_peers.get(key)
+        if hit is not None and hit.node_obj is node:
+            return hit
+        peer = self._host_peer(node, address)
+        self._host_peers[key] = peer
+        return peer
+
+    def _host_peer(self, node: Node, address: str | None) -> Peer:
         address = address or (node.addresses[0] if node.addresses else "")
         owners = self.owners_of(address) if address else ()
         # Named ports of host endpoints claiming this address (§4.4: HEP ``ports``).

@@ -416,10 +416,18 @@ class _EngineRun(_Run):
 
 
 def _failsafe_flows(entries: tuple[Failsafe, ...], peer: Peer, index: Index) -> Flows:
+    """The (protocol, port) space the failsafe entries open for ``peer`` (memoised on the
+    index: the same few lists are asked for on every host path)."""
+    key = (entries, peer.region if any(e.net for e in entries) else None)
+    hit = index.failsafe_cache.get(key)
+    if hit is not None:
+        return hit
     by_proto: dict[int, PortSet] = {}
     for e in entries:
         if e.net and not peer.region.issubset(IPSet.from_cidrs([e.net])):
             continue
-        key = index.universe.key(e.protocol)
-        by_proto[key] = by_proto.get(key, PortSet.EMPTY) | PortSet.of(e.port)
-    return Flows(by_proto)
+        proto = index.universe.key(e.protocol)
+        by_proto[proto] = by_proto.get(proto, PortSet.EMPTY) | PortSet.of(e.port)
+    flows = Flows(by_proto)
+    index.failsafe_cache[key] = flows
+    return flows
