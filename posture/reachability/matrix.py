@@ -85,6 +85,7 @@ class _Builder:
         self.full = index.universe.full()
         self._enc: dict[tuple[bool, int], set[str]] = {}
         self._counts: dict[int, dict[str, int]] = {}
+        self._enc_counts: dict[tuple[int, bool, int], int] = {}
 
     def node_counts(self, c: EndpointClass) -> dict[str, int]:
         hit = self._counts.get(id(c))
@@ -121,20 +122,29 @@ class _Builder:
         return out
 
     def _pair_counts(self, a: EndpointClass, b: EndpointClass) -> tuple[int, int]:
-        ca, cb = self.node_counts(a), self.node_counts(b)
-        same = sum(n * cb.get(node, 0) for node, n in ca.items())
+        same = _overlap(self.node_counts(a), self.node_counts(b), None)
         total = a.size * b.size
         if a is b:  # an endpoint to itself is not a path
             same -= a.size
             total -= a.size
         return same, total - same
 
+    def _encrypted_count(self, c: EndpointClass, enc_key: tuple[bool, int]) -> int:
+        """Members of ``c`` on nodes that encrypt (memoised per class and node set)."""
+        key = (id(c), *enc_key)
+        hit = self._enc_counts.get(key)
+        if hit is None:
+            enc = self.enc_nodes(*enc_key)
+            hit = sum(n for node, n in self.node_counts(c).items() if node in enc)
+            self._enc_counts[key] = hit
+        return hit
+
     def _encrypted_pairs(self, a: EndpointClass, b: EndpointClass) -> int:
-        enc = self.enc_nodes(b.kind is PeerKind.HOST, b.rep.family)
-        ca, cb = self.node_counts(a), self.node_counts(b)
-        ea = sum(n for node, n in ca.items() if node in enc)
-        eb = sum(n for node, n in cb.items() if node in enc)
-        same_enc = sum(n * cb.get(node, 0) for node, n in ca.items() if node in enc)
+        enc_key = (b.kind is PeerKind.HOST, b.rep.family)
+        enc = self.enc_nodes(*enc_key)
+        ea = self._encrypted_count(a, enc_key)
+        eb = self._encrypted_count(b, enc_key)
+        same_enc = _overlap(self.node_counts(a), self.node_counts(b), enc)
         return ea * eb - same_enc
 
     def _reps(
@@ -164,6 +174,15 @@ class _Builder:
             return self.index.pod_peer(c.pods[i])
         node = self.index.nodes[c.members[i]]
         return self.index.host_peer(node)
+
+
+def _overlap(ca: dict[str, int], cb: dict[str, int], only: set[str] | None) -> int:
+    """Pairs of members on the same node (restricted to nodes in ``only``), iterating over
+    the smaller of the two node tallies: host classes can span thousands of nodes."""
+    small, large = (ca, cb) if len(ca) <= len(cb) else (cb, ca)
+    if only is None:
+        return sum(n * large.get(node, 0) for node, n in small.items())
+    return sum(n * large.get(node, 0) for node, n in small.items() if node in only)
 
 
 def build_matrix(index: Index, classes: list[EndpointClass] | None = None) -> Matrix:
