@@ -8,13 +8,13 @@ would match was already decided earlier; the step that decided it names the shad
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 
 from posture.engine.chain import Chain, evaluate
 from posture.engine.flows import Flows
-from posture.engine.match import rule_flows
-from posture.engine.peers import PeerKind
+from posture.engine.match import MatchContext, rule_flows, side_matches
+from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Outcome, Step
 from posture.findings.base import Analysis
 from posture.model.policy import Action, Direction, Policy, PolicyKind
@@ -66,13 +66,13 @@ def _decider(steps: tuple[Step, ...], tier: str) -> Step | None:
 
 
 def peer_representatives(
-    bits: ClassBits, chain: Chain, me: EndpointClass
+    bits: ClassBits, chain: Chain, me: EndpointClass, parts: list[int] | None = None
 ) -> Iterator[EndpointClass]:
     """One class per group of classes that no rule of ``chain`` tells apart as the peer: the
     chain decides the same for all of them (posture.reachability.bits). An endpoint is not its
     own peer, so a class of one is skipped as the representative of its group."""
     toward_dst = chain.direction is Direction.EGRESS
-    for part in bits.partition(chain, toward_dst):
+    for part in parts if parts is not None else bits.partition(chain, toward_dst):
         for i in iter_bits(part):
             other = bits.classes[i]
             if other is me and me.size == 1:
@@ -81,12 +81,43 @@ def peer_representatives(
             break
 
 
+def excluded_group(parts: list[int], me: EndpointClass, position: int) -> int:
+    """The peer group left out for ``me`` (itself alone, when it is a class of one)."""
+    if me.size != 1:
+        return 0
+    mine = 1 << position
+    return mine if mine in parts else 0
+
+
+def local_signature(chain: Chain, me: Peer, ctx: MatchContext) -> Hashable:
+    """Everything about the local endpoint that ``chain``'s verdicts can depend on: which
+    rules' own side (source of an egress rule, destination of an ingress rule) it matches, and
+    its named ports and family. Classes with the same chain and signature get the same
+    verdicts from every peer, so chain-level analyses run once per signature."""
+    own_is_src = chain.direction is Direction.EGRESS
+    rules = [r for g in chain.groups for p in g.policies for r in p.rules(chain.direction)]
+    rules.extend(r for prof in chain.profiles for r in prof.rules(chain.direction))
+    matches = tuple(side_matches(r.source if own_is_src else r.destination, me, ctx) for r in rules)
+    pod_ports = me.pod.ports if me.pod is not None else ()
+    return (
+        chain.direction,
+        tuple(id(p) for g in chain.groups for p in g.policies),
+        tuple(prof.name for prof in chain.profiles),
+        matches,
+        me.named_ports,
+        pod_ports,
+        me.family,
+    )
+
+
 def rule_usage(a: Analysis) -> RuleUsage:
     idx = a.index
     usage = RuleUsage()
     classes = a.matrix.classes
     bits = ClassBits(idx, classes)
     full = idx.universe.full()
+    seen: set[Hashable] = set()
+    position = {id(c): i for i, c in enumerate(classes)}
     for cls in classes:
         if cls.kind is not PeerKind.POD:
             continue
@@ -96,7 +127,13 @@ def rule_usage(a: Analysis) -> RuleUsage:
             chain = idx.workload_chain(me.pod, direction)
             if not chain.groups:
                 continue
-            for other in peer_representatives(bits, chain, cls):
+            peer_groups = bits.partition(chain, direction is Direction.EGRESS)
+            alone = excluded_group(peer_groups, cls, position[id(cls)])
+            signature = (local_signature(chain, me, idx.ctx), alone)
+            if signature in seen:
+                continue  # the same verdicts from the same peers: nothing new to learn
+            seen.add(signature)
+            for other in peer_representatives(bits, chain, cls, peer_groups):
                 src, dst = (me, other.rep) if direction is Direction.EGRESS else (other.rep, me)
                 parts = evaluate(chain, src, dst, full, idx.ctx)
                 for _, outcome in parts:
