@@ -7,7 +7,7 @@ applies to the pod must end it with a Deny (an explicit catch-all rule or the en
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 from posture.engine.chain import evaluate
 from posture.engine.index import Index
@@ -15,6 +15,7 @@ from posture.engine.peers import Peer
 from posture.engine.verdict import Decision
 from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity
 from posture.findings.rules.common import anonymous_peer, namespace_subjects, pods_phrase
+from posture.findings.shadow import local_signature
 from posture.model.policy import Direction
 from posture.reachability.classes import EndpointClass
 
@@ -49,13 +50,20 @@ def falls_through(index: Index, cls: EndpointClass, direction: Direction, anon: 
 
 
 def compute_default_open(a: Analysis) -> dict[Direction, list[EndpointClass]]:
-    anon = anonymous_peer(a.index)
+    idx = a.index
+    anon = anonymous_peer(idx)
     out: dict[Direction, list[EndpointClass]] = {d: [] for d in Direction}
+    known: dict[Hashable, bool] = {}
     for cls in a.matrix.classes:
         if not cls.pods:
             continue
         for d in Direction:
-            if falls_through(a.index, cls, d, anon):
+            # Classes with the same chain and local signature fall through alike.
+            chain = idx.workload_chain(cls.pods[0], d)
+            key = local_signature(chain, cls.rep, idx.ctx)
+            if key not in known:
+                known[key] = falls_through(idx, cls, d, anon)
+            if known[key]:
                 out[d].append(cls)
     return out
 

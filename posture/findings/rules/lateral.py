@@ -3,7 +3,7 @@ reached from) everything, workloads open to the outside world."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 from posture.engine.chain import evaluate
 from posture.engine.flows import Flows
@@ -18,7 +18,7 @@ from posture.findings.base import (
     steps_text,
 )
 from posture.findings.rules.common import anonymous_peer, evidence, namespace_subjects, pods_phrase
-from posture.findings.shadow import peer_representatives
+from posture.findings.shadow import excluded_group, local_signature, peer_representatives
 from posture.model.net import PortSet
 from posture.model.policy import Direction
 from posture.reachability.bits import ClassBits
@@ -127,12 +127,23 @@ def unrestricted_pods(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     profile is PST-DENY-001's; this is an explicit allow-all)."""
     bits = ClassBits(a.index, a.matrix.classes)
     anonymous = anonymous_peer(a.index)
+    position = {id(c): i for i, c in enumerate(a.matrix.classes)}
     for direction in Direction:
         hits: dict[str, list[EndpointClass]] = {}
+        known: dict[Hashable, str] = {}
         for c in a.matrix.classes:
             if c.kind is not PeerKind.POD:
                 continue
-            decider = _explicit_allow_all(a, bits, c, direction, anonymous)
+            # The same chain, local signature and peer set decide alike.
+            chain = a.index.workload_chain(c.pods[0], direction)
+            groups = bits.partition(chain, direction is Direction.EGRESS)
+            key = (
+                local_signature(chain, c.rep, a.index.ctx),
+                excluded_group(groups, c, position[id(c)]),
+            )
+            if key not in known:
+                known[key] = _explicit_allow_all(a, bits, c, direction, anonymous)
+            decider = known[key]
             if decider:
                 hits.setdefault(decider, []).append(c)
         for decider, classes in sorted(hits.items()):
