@@ -772,6 +772,9 @@ def _digits_value(digits: str) -> int:
     return int(stripped or "0") if len(stripped) <= 10 else 1 << 64
 
 
+_EXACT_NAMES: Final = {"TCP": 6, "UDP": 17, "SCTP": 132, "tcp": 6, "udp": 17, "sctp": 132}
+
+
 def parse_protocol(value: str | int) -> int:
     """The IANA number for a Calico rule protocol.
 
@@ -779,6 +782,9 @@ def parse_protocol(value: str | int) -> int:
     ``ICMPv6``, ``udplite``), or a number 1-255 as an int or a decimal string. Non-ASCII text is
     refused outright so Unicode case folding can never turn a look-alike into a protocol name.
     """
+    exact = _EXACT_NAMES.get(value) if type(value) is str else None
+    if exact is not None:  # the spellings manifests use, without the general parse
+        return exact
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError(f"invalid protocol {value!r}: expected a name or a number 1-255")
     if isinstance(value, int):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -384,7 +385,6 @@ def _pods(
         status = obj.get("status") or {}
         ns = str(meta.get("namespace") or "default")
         name = str(meta["name"])
-        where = b.where(loc, "Pod", obj)
         sa = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
         ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if p.get("ip")]
         if not ips and status.get("podIP"):
@@ -395,7 +395,7 @@ def _pods(
             if raw:
                 ips = [x.strip().split("/")[0] for x in str(raw).split(",") if x.strip()]
         host_network = bool(spec.get("hostNetwork", False))
-        ports = _container_ports(where, spec)
+        ports = _container_ports(partial(b.where, loc, "Pod", obj), spec)
         ref = ObjectRef("Pod", ns, name, "v1")
         b.remember(ref, loc)
         out.append(
@@ -421,19 +421,24 @@ def _pods(
     return out
 
 
-def _container_ports(where: Where, spec: Mapping[str, Any]) -> tuple[ContainerPort, ...]:
+def _container_ports(
+    where: Callable[[], Where], spec: Mapping[str, Any]
+) -> tuple[ContainerPort, ...]:
     """Named or hostPort ports of containers and initContainers (§1.3); for hostNetwork pods
-    every container port (they are node listeners)."""
+    every container port (they are node listeners). ``where`` is built only on failure: this
+    runs once per pod."""
     out = []
     for group in ("initContainers", "containers"):
         for ci, c in enumerate(spec.get(group) or []):
             for pi, p in enumerate(c.get("ports") or []):
-                field = f"spec.{group}[{ci}].ports[{pi}]"
                 try:
                     proto = parse_protocol(p.get("protocol") or "TCP")
                     port = int(p["containerPort"])
                 except (ValueError, KeyError, TypeError):
-                    where.fail(field, "needs containerPort and a valid protocol")
+                    where().fail(
+                        f"spec.{group}[{ci}].ports[{pi}]",
+                        "needs containerPort and a valid protocol",
+                    )
                 out.append(
                     ContainerPort(
                         protocol=proto,
