@@ -299,7 +299,7 @@ class ClusterSource:
 
     def load(self) -> Snapshot:
         """Read the cluster and convert it with the converter every source shares."""
-        from posture.sources.convert import build_snapshot  # the lead's module; imported late
+        from posture.sources.convert import build_snapshot
 
         return build_snapshot(self.read_inventory())
 
