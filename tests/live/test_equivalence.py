@@ -21,9 +21,10 @@ from posture.report.json_render import report_dict
 from posture.sources import offline_source
 from posture.sources.cluster import ClusterSource
 from posture.sources.convert import build_snapshot
+from posture.sources.discovery import CALICO_V1, CALICO_V3
 
 from .conftest import LiveCluster
-from .test_cluster_source import populated  # noqa: F401  (the fixture)
+from .test_cluster_source import populate
 
 pytestmark = pytest.mark.live
 
@@ -43,6 +44,15 @@ def as_manifests(created: list[dict[str, Any]], path: Path) -> Path:
         }
     path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objs}))
     return path
+
+
+@pytest.fixture(params=[CALICO_V1, CALICO_V3])
+def flavour(request: pytest.FixtureRequest) -> tuple[LiveCluster, str, list[dict[str, Any]]]:
+    """A server of each Calico flavour holding the test objects."""
+    api: str = request.param
+    name = "calico_v1_cluster" if api == CALICO_V1 else "calico_v3_cluster"
+    cluster: LiveCluster = request.getfixturevalue(name)
+    return cluster, api, populate(cluster, api)
 
 
 def identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -69,9 +79,9 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_live_and_manifests_agree(
-    populated: tuple[LiveCluster, str, list[dict[str, Any]]], tmp_path: Path
+    flavour: tuple[LiveCluster, str, list[dict[str, Any]]], tmp_path: Path
 ) -> None:
-    cluster, calico_api, created = populated
+    cluster, calico_api, created = flavour
     inv = ClusterSource(kubeconfig=str(cluster.admin_kubeconfig), context=None).read_inventory()
     # The server also holds its own objects (system namespaces, the kubernetes Service):
     # compare the same objects, as they come back from the server.
