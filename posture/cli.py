@@ -53,6 +53,27 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{self.prog}: {message}")
 
 
+def _add_cluster_flags(g: argparse._ArgumentGroup) -> None:
+    """kubectl's names for reaching a cluster (docs: conventions of the CLI)."""
+    g.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG)")
+    g.add_argument("--context", default=None, help="kubeconfig context")
+    g.add_argument(
+        "--in-cluster",
+        action="store_true",
+        default=None,
+        help="use the pod's service account (detected automatically)",
+    )
+    g.add_argument(
+        "--request-timeout", type=float, default=30.0, help="seconds per API request (default 30)"
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds for reading the whole cluster (default 300)",
+    )
+
+
 def _add_input(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("input")
     g.add_argument(
@@ -64,24 +85,8 @@ def _add_input(p: argparse.ArgumentParser) -> None:
         help="manifest file or directory, or a snapshot file (repeatable); "
         "without it, read the live cluster",
     )
-    g.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG)")
-    g.add_argument("--context", default=None, help="kubeconfig context")
-    g.add_argument(
-        "--in-cluster",
-        action="store_true",
-        default=None,
-        help="use the pod's service account (detected automatically)",
-    )
+    _add_cluster_flags(g)
     g.add_argument("--chunk-size", type=int, default=500, help="LIST page size (default 500)")
-    g.add_argument(
-        "--request-timeout", type=float, default=30.0, help="seconds per API request (default 30)"
-    )
-    g.add_argument(
-        "--timeout",
-        type=float,
-        default=300.0,
-        help="seconds for reading the whole cluster (default 300)",
-    )
     g.add_argument(
         "--endpoint-to-host",
         choices=["ACCEPT", "DROP", "RETURN"],
@@ -96,19 +101,7 @@ def _add_input(p: argparse.ArgumentParser) -> None:
 
 def _add_cluster_input(p: argparse.ArgumentParser) -> None:
     """The live-cluster subset of the input flags, for commands that make no sense offline."""
-    g = p.add_argument_group("input")
-    g.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG)")
-    g.add_argument("--context", default=None, help="kubeconfig context")
-    g.add_argument(
-        "--in-cluster",
-        action="store_true",
-        default=None,
-        help="use the pod's service account (detected automatically)",
-    )
-    g.add_argument(
-        "--request-timeout", type=float, default=30.0, help="seconds per API request (default 30)"
-    )
-    g.add_argument("--timeout", type=float, default=300.0, help="seconds overall (default 300)")
+    _add_cluster_flags(p.add_argument_group("input"))
 
 
 def _add_publish(p: argparse.ArgumentParser) -> None:
