@@ -34,11 +34,16 @@ def render_table(report: Report, *, color: bool = False, wide: bool = False) -> 
     where = report.cluster or report.source
     lines.append(f"posture {report.tool_version} — {where} — {report.generated_at}")
     s = report.stats
+
+    def count(key: str, noun: str, plural: str = "") -> str:
+        n = s.get(key, 0)
+        return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
     lines.append(
-        f"{s.get('pods', 0)} pods ({s.get('workloadEndpoints', 0)} workload endpoints), "
-        f"{s.get('nodes', 0)} nodes, {s.get('policies', 0)} policies, "
-        f"{s.get('hostEndpoints', 0)} host endpoints → {s.get('endpointClasses', 0)} endpoint "
-        "classes"
+        f"{count('pods', 'pod')} ({count('workloadEndpoints', 'workload endpoint')}), "
+        f"{count('nodes', 'node')}, {count('policies', 'policy', 'policies')}, "
+        f"{count('hostEndpoints', 'host endpoint')} → "
+        f"{count('endpointClasses', 'endpoint class', 'endpoint classes')}"
     )
     if not report.coverage.complete:
         lines.append("")
