@@ -7,6 +7,7 @@ could not be read or the data is incomplete (unless --allow-incomplete); 4 inter
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from posture.engine.flows import Flows, parse_flow
 from posture.engine.index import Index
 from posture.engine.path import PathEngine
 from posture.engine.peers import Peer
+from posture.engine.services import backends, service_at
 from posture.errors import ConfigError, InputError, PostureError
 from posture.findings.base import Severity
 from posture.findings.rules import default_registry
@@ -471,9 +473,42 @@ def cmd_explain(args: argparse.Namespace) -> int:
             space = parse_flow(args.port, index.universe)
         except ValueError as e:
             raise InputError(f"--port {args.port}: {e}") from None
-    parts = PathEngine(index).decide(src, dst, space)
-    sys.stdout.write(render_explain(src, dst, parts, index.universe, args.output))
+    svc = service_at(index, args.dst) if _looks_like_ip(args.dst) else None
+    if svc is None:
+        parts = PathEngine(index).decide(src, dst, space)
+        sys.stdout.write(render_explain(src, dst, parts, index.universe, args.output))
+        return EXIT_OK
+    # Policy sees the connection after DNAT: one verdict per backend pod and target port.
+    found = backends(index, svc, space)
+    if not found:
+        raise InputError(
+            f"{args.dst}: Service {svc.namespace}/{svc.name} has no backend pod for that port"
+        )
+    engine = PathEngine(index)
+    explained = []
+    for b in found:
+        peer = index.pod_peer(b.pod)
+        parts = engine.decide(src, peer, b.flows)
+        text = render_explain(src, peer, parts, index.universe, args.output)
+        if args.output == "json":
+            explained.append({"ports": b.ports, **json.loads(text)})
+            continue
+        via = f"via Service {svc.namespace}/{svc.name} ({args.dst}, port {b.ports}) →\n"
+        sys.stdout.write(via + text)
+    if args.output == "json":
+        doc = {
+            "apiVersion": "posture.dev/v1alpha1",
+            "kind": "ServiceExplanation",
+            "service": f"{svc.namespace}/{svc.name}",
+            "address": args.dst,
+            "backends": explained,
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     return EXIT_OK
+
+
+def _looks_like_ip(text: str) -> bool:
+    return "/" not in text and (text.count(".") == 3 or ":" in text)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
