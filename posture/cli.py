@@ -245,10 +245,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
+    """Finished lines on stderr (one per kind and per stage), only on a terminal."""
     if args.quiet or args.no_progress or not sys.stderr.isatty():
         return None
-    return lambda line: print(line, file=sys.stderr)
+
+    def line(text: str) -> None:
+        sys.stderr.write(f"\r\033[K{text}\n")  # replaces a pending progress bar
+
+    return line
+
+
+def _ticker(args: argparse.Namespace) -> Callable[[str], None] | None:
+    """A one-line progress bar, rewritten in place while a long list is paged."""
+    if _progress(args) is None:
+        return None
+    spinner = "|/-\\"
+    state = {"n": 0}
+
+    def tick(text: str) -> None:
+        state["n"] += 1
+        sys.stderr.write(f"\r\033[K{spinner[state['n'] % 4]} {text}")
+        sys.stderr.flush()
+
+    return tick
 
 
 def _inventory(args: argparse.Namespace) -> RawInventory:
@@ -264,6 +284,7 @@ def _inventory(args: argparse.Namespace) -> RawInventory:
         request_timeout=args.request_timeout,
         timeout=args.timeout,
         progress=_progress(args),
+        tick=_ticker(args),
     )
     return source.read_inventory()
 

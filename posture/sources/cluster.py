@@ -284,6 +284,7 @@ class ClusterSource:
         request_timeout: float = 30,
         timeout: float = 300,
         progress: Progress | None = None,
+        tick: Progress | None = None,
     ) -> None:
         if chunk_size < 1:
             raise SourceError(f"page size must be at least 1, got {chunk_size}")
@@ -294,6 +295,8 @@ class ClusterSource:
         self.request_timeout = request_timeout
         self.timeout = timeout
         self.progress: Progress = progress or (lambda _line: None)
+        # Called after every page with a running count: a progress bar's source on a terminal.
+        self.tick: Progress = tick or (lambda _line: None)
         self._cluster_name = ""
         self._context_name = ""
 
@@ -495,6 +498,7 @@ class ClusterSource:
                     token = str((body.get("metadata") or {}).get("continue") or "")
                     if not token:
                         return items, pages
+                    self.tick(f"{spec.label}: {len(items):,} so far, page {pages}")
             except _Expired as exc:
                 restarts += 1
                 if restarts > MAX_LIST_RESTARTS:

@@ -58,7 +58,9 @@ def test_progress_lines_go_to_stderr_only(
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     _, out, err = _check(capsys, "-o", "json")
     assert out.startswith("{")
-    lines = err.splitlines()
+    # Each finished line first clears a pending progress bar (carriage return, erase line).
+    assert all(line.startswith("\r\033[K") for line in err.splitlines())
+    lines = [line.removeprefix("\r\033[K") for line in err.splitlines()]
     assert any(line.startswith("posture: Pod: ") for line in lines)
     for stage in ("load", "model", "classes", "reachability", "findings", "report"):
         assert any(line.startswith(f"posture: {stage} done (") for line in lines), stage
