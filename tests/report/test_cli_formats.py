@@ -59,8 +59,9 @@ def test_progress_lines_go_to_stderr_only(
     _, out, err = _check(capsys, "-o", "json")
     assert out.startswith("{")
     # Each finished line first clears a pending progress bar (carriage return, erase line).
-    assert all(line.startswith("\r\033[K") for line in err.splitlines())
-    lines = [line.removeprefix("\r\033[K") for line in err.splitlines()]
+    raw = err.rstrip("\n").split("\n")  # not splitlines(): "\r" would split there too
+    assert all(line.startswith("\r\033[K") for line in raw)
+    lines = [line.removeprefix("\r\033[K") for line in raw]
     assert any(line.startswith("posture: Pod: ") for line in lines)
     for stage in ("load", "model", "classes", "reachability", "findings", "report"):
         assert any(line.startswith(f"posture: {stage} done (") for line in lines), stage
