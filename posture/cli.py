@@ -139,6 +139,13 @@ def _add_publish(p: argparse.ArgumentParser) -> None:
         metavar="JOB",
         help="the Pushgateway job (group) the push replaces (default: posture)",
     )
+    g.add_argument(
+        "--publish-policyreport",
+        action="store_true",
+        default=os.environ.get("POSTURE_PUBLISH_POLICYREPORT") == "1",
+        help="create or replace the ClusterPolicyReport 'posture' (wgpolicyk8s.io/v1alpha2) in "
+        "the cluster read (needs deploy/optional/policyreport's RBAC)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -376,6 +383,8 @@ def _publish_setup(args: argparse.Namespace) -> str | None:
     or a missing Secret fails in a second; returns the bearer token for --post-url."""
     from posture import publish
 
+    if args.publish_policyreport and args.from_:
+        raise ConfigError("--publish-policyreport writes to the cluster read: not with --from")
     if args.pushgateway:
         publish.pushgateway_url(args.pushgateway, args.pushgateway_job)
     if args.post_url:
@@ -409,6 +418,20 @@ def _publish(
         )
         if not args.quiet:
             print(f"posture: pushed metrics to the Pushgateway ({status})", file=sys.stderr)
+    if args.publish_policyreport:
+        from posture.report.policyreport import policyreport_dict
+        from posture.sources.cluster import ClusterSource
+
+        source = ClusterSource(
+            kubeconfig=args.kubeconfig,
+            context=args.context,
+            in_cluster=args.in_cluster,
+            request_timeout=args.request_timeout,
+            timeout=args.timeout,
+        )
+        done = source.publish(policyreport_dict(report), "clusterpolicyreports")
+        if not args.quiet:
+            print(f"posture: {done} ClusterPolicyReport posture", file=sys.stderr)
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:

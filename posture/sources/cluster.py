@@ -79,6 +79,10 @@ class _Expired(_KindFailure):
     """410 Gone: the continue token outlived etcd's compaction; the list must restart."""
 
 
+class _Conflict(_KindFailure):
+    """409: the object already exists (create) or changed meanwhile (update)."""
+
+
 class _Transient(_KindFailure):
     """Worth retrying: throttled (429), server error (5xx), no answer in time."""
 
@@ -140,6 +144,8 @@ def translate_error(exc: BaseException, *, doing: str, server: str) -> SourceErr
             return _Forbidden(detail or f"forbidden (403) while {doing}")
         if status == 404:
             return _NotServed(f"not found while {doing}: {detail}")
+        if status == 409:
+            return _Conflict(f"conflict (409) while {doing}: {detail}")
         if status == 410:
             return _Expired(f"list expired (410 Gone) while {doing}: {detail}")
         if status == 429 or status >= 500:
@@ -192,6 +198,9 @@ class _Api:
 
     def post(self, path: str, body: RawObject, *, doing: str) -> Any:
         return self._call("POST", path, (), body, doing)
+
+    def put(self, path: str, body: RawObject, *, doing: str) -> Any:
+        return self._call("PUT", path, (), body, doing)
 
     def _call(
         self,
@@ -508,6 +517,33 @@ class ClusterSource:
                 self.progress(f"{spec.label}: list expired after {pages} pages; restarting")
 
     # --- permissions ---------------------------------------------------------------------
+
+    def publish(self, obj: RawObject, plural: str) -> str:
+        """Create or replace one cluster-scoped object (the report as a ClusterPolicyReport):
+        POST, and on 409 read its resourceVersion and PUT. Returns "created" or "replaced".
+        Needs only create, get and update on that one resource (deploy/optional/policyreport).
+        """
+        api = self._connect(time.monotonic() + self.timeout)
+        group_version = str(obj.get("apiVersion") or "")
+        name = str((obj.get("metadata") or {}).get("name") or "")
+        if "/" not in group_version or not name:
+            raise SourceError("publish: the object needs a group apiVersion and a metadata.name")
+        base = f"/apis/{group_version}/{plural}"
+        try:
+            api.post(base, obj, doing=f"creating {plural}/{name}")
+            return "created"
+        except _Conflict:
+            pass
+        except _KindFailure as e:
+            raise SourceError(f"cannot publish {plural}/{name}: {e}") from None
+        try:
+            current = api.get(f"{base}/{name}", doing=f"reading {plural}/{name}")
+            version = (current.get("metadata") or {}).get("resourceVersion", "")
+            body = {**obj, "metadata": {**obj["metadata"], "resourceVersion": version}}
+            api.put(f"{base}/{name}", body, doing=f"replacing {plural}/{name}")
+        except _KindFailure as e:
+            raise SourceError(f"cannot publish {plural}/{name}: {e}") from None
+        return "replaced"
 
     def preflight(self) -> list[tuple[str, str, str, bool]]:
         """Ask the server (SelfSubjectAccessReview) whether the current user may list every kind
