@@ -29,7 +29,7 @@ from posture.findings.rules import default_registry
 from posture.history import diff_against, diff_documents, load_report, where
 from posture.model.coverage import KindCoverage, ReadStatus
 from posture.model.snapshot import Snapshot
-from posture.pipeline import analyse, check_snapshot, incomplete
+from posture.pipeline import analyse, check_snapshot, incomplete, report_from
 from posture.report.changes import render_diff
 from posture.report.formats import CHOICES, RenderOptions, render
 from posture.report.model import Report
@@ -573,9 +573,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 def cmd_fix(args: argparse.Namespace) -> int:
     from posture.remediation import fix_manifest
 
-    snapshot = _snapshot(args)
-    report = check_snapshot(snapshot, registry=default_registry())
-    analysis = analyse(snapshot)
+    analysis = analyse(_snapshot(args))
+    report = report_from(analysis, registry=default_registry())
     text, addressed = fix_manifest(analysis, report.findings)
     if not text:
         print("posture: nothing for `posture fix` to close", file=sys.stderr)

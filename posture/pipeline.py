@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from posture import __version__
 from posture.engine.index import Index
 from posture.findings.base import Analysis, Finding, Registry, run_rules
-from posture.model.coverage import ReadStatus
 from posture.model.snapshot import Snapshot
 from posture.reachability.classes import build_classes
 from posture.reachability.matrix import Relation, build_matrix
@@ -97,6 +96,19 @@ def check_snapshot(
 ) -> Report:
     opts = options or CheckOptions()
     analysis = analyse(snapshot, timer, opts.now().date())
+    return report_from(analysis, registry=registry, options=opts, timer=timer)
+
+
+def report_from(
+    analysis: Analysis,
+    *,
+    registry: Registry,
+    options: CheckOptions | None = None,
+    timer: Timer = _noop,
+) -> Report:
+    """Run the rules on an analysis already made (``posture fix`` reuses it)."""
+    opts = options or CheckOptions()
+    snapshot = analysis.snapshot
     findings = run_rules(registry, analysis)
     timer("findings")
     matrix = analysis.matrix
@@ -146,4 +158,5 @@ def check_snapshot(
 
 
 def incomplete(report: Report) -> bool:
-    return any(k.status is not ReadStatus.READ and not k.complete for k in report.coverage.kinds)
+    """Some kind could not be read (forbidden, failed): the report cannot be trusted whole."""
+    return not report.coverage.complete
