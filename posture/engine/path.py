@@ -46,23 +46,6 @@ class _Part:
     skip_host: bool = False  # an explicit pre-DNAT/untracked Allow skips later host stages
 
 
-class _Run:
-    """Pushes the flow space through stages, collecting denied parts on the way."""
-
-    def __init__(self, space: Flows) -> None:
-        self.parts = [_Part(space, ())]
-        self.denied: list[tuple[Flows, tuple[Step, ...]]] = []
-
-    def allow(self, step: Step) -> None:
-        """Record a step that lets everything still pending through."""
-        self.parts = [_Part(p.flows, (*p.steps, step), p.skip_host) for p in self.parts]
-
-    def deny_all(self, step: Step) -> None:
-        """Record a step that drops everything still pending."""
-        self.denied.extend((p.flows, (*p.steps, step)) for p in self.parts)
-        self.parts = []
-
-
 class PathEngine:
     """Decides paths over one Snapshot's :class:`Index`."""
 
@@ -348,14 +331,25 @@ class PathEngine:
         return idx.host_peer(node)
 
 
-class _EngineRun(_Run):
-    """A run bound to one index (for the match context) with failsafe handling."""
+class _EngineRun:
+    """Pushes the flow space through a path's stages, collecting denied parts on the way;
+    failsafe parts are held aside while the stages they bypass run."""
 
     def __init__(self, index: Index, space: Flows, *, ignore_failsafe: bool = False) -> None:
-        super().__init__(space)
+        self.parts = [_Part(space, ())]
+        self.denied: list[tuple[Flows, tuple[Step, ...]]] = []
         self.index = index
         self.ignore_failsafe = ignore_failsafe
         self._held: list[_Part] = []
+
+    def allow(self, step: Step) -> None:
+        """Record a step that lets everything still pending through."""
+        self.parts = [_Part(p.flows, (*p.steps, step), p.skip_host) for p in self.parts]
+
+    def deny_all(self, step: Step) -> None:
+        """Record a step that drops everything still pending."""
+        self.denied.extend((p.flows, (*p.steps, step)) for p in self.parts)
+        self.parts = []
 
     def chain(self, chain: Chain, src: Peer, dst: Peer, *, host_stage: bool = False) -> None:
         out: list[_Part] = []

@@ -182,18 +182,11 @@ def misses_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             )
 
 
-def _first(classes: Iterable[EndpointClass], pred: object) -> EndpointClass | None:
-    for c in classes:
-        if callable(pred) and pred(c):
-            return c
-    return None
-
-
 def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     idx = a.index
     engine = PathEngine(idx)
     pods = _pod_classes(a)
-    dns = _first(pods, lambda c: c.pods[0].labels.get("k8s-app") == "kube-dns")
+    dns = next((c for c in pods if c.pods[0].labels.get("k8s-app") == "kube-dns"), None)
     if dns is not None:
         blocked: dict[str, list[tuple[EndpointClass, tuple[str, ...]]]] = {}
         for c in pods:
