@@ -29,7 +29,7 @@ from posture.findings.rules import default_registry
 from posture.history import diff_against, diff_documents, load_report, where
 from posture.model.coverage import KindCoverage, ReadStatus
 from posture.model.snapshot import Snapshot
-from posture.pipeline import analyse, check_snapshot, incomplete, report_from
+from posture.pipeline import CheckOptions, analyse, check_snapshot, incomplete, report_from
 from posture.report.changes import render_diff
 from posture.report.formats import CHOICES, RenderOptions, render
 from posture.report.model import Report
@@ -37,6 +37,7 @@ from posture.report.reach import render_explain, render_reach
 from posture.sources import offline_source
 from posture.sources.base import RawInventory
 from posture.sources.convert import ConvertOptions, build_snapshot
+from posture.sources.invariants import load_invariants
 from posture.suppressions import annotations_from_objects, apply_suppressions, load_rules
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -197,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="YAML list of {check, namespace?, name?, reason, expires?} accepted risks",
     )
+    c.add_argument(
+        "--invariants",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="organisation invariants (kind Invariants, or a ConfigMap holding them) that must "
+        "hold; a broken one is a PST-INV finding (repeatable; see docs/invariants.md)",
+    )
     _add_publish(c)
 
     r = sub.add_parser("reach", help="reachability between endpoint groups")
@@ -342,6 +352,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Read the small inputs first, so a bad path fails before the expensive part.
     baseline = load_report(args.baseline) if args.baseline else None
     rules = load_rules(args.suppressions) if args.suppressions else []
+    invariants = load_invariants(args.invariants)
     post_token = _publish_setup(args)
     progress = _progress(args)
     timer = _stage_timer(progress)
@@ -351,7 +362,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             progress(_kind_line(k))
     snapshot = build_snapshot(inv, ConvertOptions(endpoint_to_host=args.endpoint_to_host))
     timer("load")
-    report = check_snapshot(snapshot, registry=default_registry(), timer=timer)
+    report = check_snapshot(
+        snapshot,
+        registry=default_registry(),
+        options=CheckOptions(invariants=invariants),
+        timer=timer,
+    )
     report = apply_suppressions(
         report,
         rules,

@@ -14,9 +14,15 @@ from datetime import UTC, date, datetime
 from posture import __version__
 from posture.engine.index import Index
 from posture.findings.base import Analysis, Finding, Registry, run_rules
+from posture.findings.invariants.evaluate import MEASURE as INVARIANTS_MEASURE
+from posture.findings.invariants.evaluate import MEASURE_TITLE as INVARIANTS_TITLE
+from posture.findings.invariants.evaluate import RULES as INVARIANT_RULES
+from posture.findings.invariants.evaluate import evaluate, refinement
+from posture.findings.invariants.model import Invariant, InvariantResult
 from posture.model.snapshot import Snapshot
-from posture.reachability.classes import build_classes
+from posture.reachability.classes import NO_REFINEMENT, Refinement, build_classes
 from posture.reachability.matrix import Relation, build_matrix
+from posture.reachability.query import Reach
 from posture.report.model import MEASURES, Measure, MeasureStatus, ReachRow, Report
 from posture.sources.base import Source
 
@@ -34,17 +40,24 @@ _MEASURE_KINDS = {
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Organisation invariants (``--invariants``), checked on the same model as the findings.
+    invariants: tuple[Invariant, ...] = ()
 
 
 def _noop(_: str) -> None:
     return None
 
 
-def analyse(snapshot: Snapshot, timer: Timer = _noop, today: date | None = None) -> Analysis:
+def analyse(
+    snapshot: Snapshot,
+    timer: Timer = _noop,
+    today: date | None = None,
+    refine: Refinement = NO_REFINEMENT,
+) -> Analysis:
     index = Index(snapshot)
     timer("model")
     analysis = Analysis(snapshot, index, today)
-    classes = build_classes(index)
+    classes = build_classes(index, refine)
     timer("classes")
     analysis.__dict__["matrix"] = build_matrix(index, classes)
     timer("reachability")
@@ -52,7 +65,11 @@ def analyse(snapshot: Snapshot, timer: Timer = _noop, today: date | None = None)
 
 
 def checklist(
-    report_findings: list[Finding], snapshot: Snapshot, registry: Registry
+    report_findings: list[Finding],
+    snapshot: Snapshot,
+    registry: Registry,
+    *,
+    invariants: bool = False,
 ) -> tuple[Measure, ...]:
     out = []
     unknown_kinds = {k.kind for k in snapshot.coverage.unknown}
@@ -71,7 +88,25 @@ def checklist(
         out.append(
             Measure(measure_id, title, status, check_ids, tuple(f.id for f in found), reason)
         )
+    if invariants:
+        out.append(_invariants_measure(report_findings))
     return tuple(out)
+
+
+def _invariants_measure(report_findings: list[Finding]) -> Measure:
+    """Shown only when invariants were given: without them there is nothing to hold."""
+    check_ids = tuple(info.id for info in INVARIANT_RULES.values())
+    found = [f for f in report_findings if f.check_id in check_ids]
+    status = MeasureStatus.FAILED if found else MeasureStatus.PASSED
+    reason = f"{len(found)} finding(s)" if found else ""
+    return Measure(
+        INVARIANTS_MEASURE,
+        INVARIANTS_TITLE,
+        status,
+        check_ids,
+        tuple(f.id for f in found),
+        reason,
+    )
 
 
 def check(
@@ -95,7 +130,8 @@ def check_snapshot(
     timer: Timer = _noop,
 ) -> Report:
     opts = options or CheckOptions()
-    analysis = analyse(snapshot, timer, opts.now().date())
+    refine = refinement(opts.invariants)
+    analysis = analyse(snapshot, timer, opts.now().date(), refine)
     return report_from(analysis, registry=registry, options=opts, timer=timer)
 
 
@@ -111,6 +147,11 @@ def report_from(
     snapshot = analysis.snapshot
     findings = run_rules(registry, analysis)
     timer("findings")
+    results: list[InvariantResult] = []
+    if opts.invariants:
+        broken, results = evaluate(analysis, Reach(analysis.matrix), opts.invariants)
+        findings = sorted([*findings, *broken], key=lambda f: (-f.severity.rank, f.check_id, f.id))
+        timer("invariants")
     matrix = analysis.matrix
     stats = {
         "namespaces": len(snapshot.namespaces),
@@ -151,9 +192,10 @@ def report_from(
         generated_at=generated,
         coverage=snapshot.coverage,
         findings=tuple(findings),
-        checklist=checklist(findings, snapshot, registry),
+        checklist=checklist(findings, snapshot, registry, invariants=bool(opts.invariants)),
         stats=stats,
         reach=reach,
+        invariants=tuple(results),
     )
 
 

@@ -107,3 +107,30 @@ NODE_SERVICES: tuple[NodeService, ...] = (
         "meant to be reached by pods (authenticated)",
     ),
 )
+
+# Short names invariants use for node services (``to: [{service: kubelet}]``).
+SERVICE_KEYS: dict[str, tuple[str, ...]] = {
+    "kubelet": ("kubelet API",),
+    "etcd": ("etcd",),
+    "apiserver": ("Kubernetes API server",),
+    "kube-proxy": ("kube-proxy",),
+    "typha": ("Calico Typha",),
+    "bgp": ("BGP (BIRD)",),
+    "ssh": ("SSH",),
+    "calico-metrics": ("Calico/Felix metrics and health",),
+    "legacy-etcd": ("legacy etcd",),
+    "nodeports": ("NodePort range", "NodePort range (UDP)"),
+    "vxlan": ("VXLAN",),
+    "ipip": ("IPIP",),
+    "wireguard": ("WireGuard",),
+}
+
+
+def service_flows(key: str, universe: Universe) -> Flows:
+    """The flows of a node service by its short name (KeyError for an unknown name)."""
+    names = SERVICE_KEYS[key]
+    out = Flows()
+    for svc in NODE_SERVICES:
+        if svc.name in names:
+            out = out | svc.flows(universe)
+    return out

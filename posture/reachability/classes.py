@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from posture.engine.index import Index, parse_ip
 from posture.engine.peers import Peer, PeerKind
-from posture.model.endpoints import HostEndpoint, Pod
+from posture.model.endpoints import HostEndpoint, Node, Pod
 from posture.model.meta import Labels
 from posture.model.net import IPSet
 from posture.model.policy import EntityMatch
@@ -200,9 +200,30 @@ def node_context(
     )
 
 
-def build_classes(index: Index) -> list[EndpointClass]:
-    atoms = Atoms(rule_address_sets(index))
-    project = _Projector(relevant_label_keys(index))
+@dataclass(frozen=True, slots=True)
+class Refinement:
+    """What selectors outside the snapshot see (organisation invariants), so that classes are
+    split along them too and every class lies wholly inside or outside each selection: extra
+    pod label keys, node label keys and node names, and address ranges (atom boundaries)."""
+
+    label_keys: frozenset[str] = frozenset()
+    node_label_keys: frozenset[str] = frozenset()
+    node_names: frozenset[str] = frozenset()
+    nets: tuple[IPSet, ...] = ()
+
+    def node_tag(self, node: Node) -> Hashable:
+        if not self.node_label_keys and not self.node_names:
+            return None
+        labels = tuple(sorted((k, v) for k, v in node.labels.items() if k in self.node_label_keys))
+        return (labels, node.name if node.name in self.node_names else None)
+
+
+NO_REFINEMENT = Refinement()
+
+
+def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[EndpointClass]:
+    atoms = Atoms([*rule_address_sets(index), *refine.nets])
+    project = _Projector(relevant_label_keys(index) | refine.label_keys)
     classes: dict[Hashable, EndpointClass] = {}
     ctx_cache: dict[str, Hashable] = {}
 
@@ -248,6 +269,7 @@ def build_classes(index: Index) -> list[EndpointClass]:
             peer.named_ports,
             atoms.atom_of(peer.address),
             ctx(node.name),
+            refine.node_tag(node),
             wg,
             # What listens on the node itself: nodes running different hostNetwork pods expose
             # different services, so findings about them must not be merged.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from posture.engine.chain import Chain
 from posture.engine.flows import EMPTY, Flows
@@ -62,9 +62,36 @@ class Matrix:
     classes: list[EndpointClass]
     cells: list[Cell]
     engine: PathEngine
+    _builder: _Builder | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _b(self) -> _Builder:
+        if self._builder is None:
+            self._builder = _Builder(self.engine.index)
+        return self._builder
 
     def allowed_cells(self) -> list[Cell]:
         return [c for c in self.cells if c.allowed]
+
+    def pair_counts(self, a: EndpointClass, b: EndpointClass) -> dict[Relation, int]:
+        """Endpoint pairs between two classes by relation (those with none left out)."""
+        if PeerKind.EXTERNAL in (a.kind, b.kind):
+            both = a.kind is PeerKind.EXTERNAL and b.kind is PeerKind.EXTERNAL
+            return {} if both else {Relation.NONE: a.size * b.size}
+        same, other = self._b().pair_counts(a, b)
+        out = {Relation.SAME_NODE: same, Relation.OTHER_NODE: other}
+        return {r: n for r, n in out.items() if n}
+
+    def example(self, a: EndpointClass, b: EndpointClass, relation: Relation) -> tuple[Peer, Peer]:
+        """One endpoint pair of the two classes in this relation (the cell's representatives)."""
+        if relation is Relation.NONE:
+            return a.rep, b.rep
+        reps = self._b().reps(a, b, same_node=relation is Relation.SAME_NODE)
+        return reps if reps is not None else (a.rep, b.rep)
+
+    def decide(self, a: EndpointClass, b: EndpointClass, relation: Relation) -> Cell | None:
+        """The cell of one class pair and relation, decided afresh (also when nothing is
+        allowed, which the matrix does not keep); None when no such pair exists."""
+        return next((c for c in self._b().cells(a, b) if c.relation is relation), None)
 
 
 def _encrypting_nodes(index: Index, host_path: bool, family: int) -> set[str]:
@@ -107,21 +134,21 @@ class _Builder:
             parts = self.engine.decide(a.rep, b.rep, self.full)
             return [Cell(a, b, Relation.NONE, tuple(parts), a.size * b.size, 0)]
         out = []
-        same, other = self._pair_counts(a, b)
+        same, other = self.pair_counts(a, b)
         if same:
-            reps = self._reps(a, b, same_node=True)
+            reps = self.reps(a, b, same_node=True)
             if reps is not None:
                 parts = self.engine.decide(reps[0], reps[1], self.full)
                 out.append(Cell(a, b, Relation.SAME_NODE, tuple(parts), same, 0))
         if other:
-            reps = self._reps(a, b, same_node=False)
+            reps = self.reps(a, b, same_node=False)
             if reps is not None:
                 parts = self.engine.decide(reps[0], reps[1], self.full)
                 enc = self._encrypted_pairs(a, b)
                 out.append(Cell(a, b, Relation.OTHER_NODE, tuple(parts), other, enc))
         return out
 
-    def _pair_counts(self, a: EndpointClass, b: EndpointClass) -> tuple[int, int]:
+    def pair_counts(self, a: EndpointClass, b: EndpointClass) -> tuple[int, int]:
         same = _overlap(self.node_counts(a), self.node_counts(b), None)
         total = a.size * b.size
         if a is b:  # an endpoint to itself is not a path
@@ -147,9 +174,7 @@ class _Builder:
         same_enc = _overlap(self.node_counts(a), self.node_counts(b), enc)
         return ea * eb - same_enc
 
-    def _reps(
-        self, a: EndpointClass, b: EndpointClass, same_node: bool
-    ) -> tuple[Peer, Peer] | None:
+    def reps(self, a: EndpointClass, b: EndpointClass, same_node: bool) -> tuple[Peer, Peer] | None:
         """Representatives of a and b on the same node / on different nodes."""
         b_nodes: dict[str, int] = {}
         for i, n in enumerate(b.member_nodes):

@@ -114,6 +114,17 @@ def report_dict(report: Report) -> dict[str, Any]:
         ],
         "reach": [reach_dict(r) for r in report.reach],
     }
+    if report.invariants:
+        doc["invariants"] = [
+            {
+                "name": r.name,
+                "demand": r.demand.value,
+                "severity": r.severity.value,
+                "holds": r.violations == 0,
+                "violations": r.violations,
+            }
+            for r in report.invariants
+        ]
     if report.changes is not None:
         doc["baseline"] = changes_dict(report.changes)
     return doc

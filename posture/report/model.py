@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from posture.findings.base import Finding, Severity
+from posture.findings.invariants.model import InvariantResult
 from posture.model.coverage import Coverage
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ class Report:
     suppression_notes: dict[str, str] = field(default_factory=dict)
     # What changed since a baseline report (``check --baseline``); None without one.
     changes: Changes | None = None
+    # Each organisation invariant checked (``--invariants``) with its offending pairs.
+    invariants: tuple[InvariantResult, ...] = ()
 
     def summary(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}

@@ -96,6 +96,12 @@ def render_prometheus(report: Report) -> str:
         "Allowed endpoint pairs whose traffic leaves the node unencrypted, by relation.",
         (({"relation": rel}, n) for rel, n in sorted(unencrypted.items())),
     )
+    if report.invariants:
+        lines += _metric(
+            "posture_invariant_violations",
+            "Endpoint pairs breaking each organisation invariant (0 = it holds).",
+            (({"rule": r.name}, r.violations) for r in report.invariants),
+        )
     lines += _metric(
         "posture_check_coverage_ratio",
         "Share of resource kinds read completely (1 = everything could be read).",
