@@ -12,10 +12,12 @@ from typing import Any
 import yaml
 
 from posture.errors import InputError
+from posture.model.coverage import Coverage
 from posture.model.meta import SourceLocation
 from posture.model.snapshot import Snapshot
 from posture.sources.base import Provenance, RawInventory
 from posture.sources.convert import ConvertOptions, build_snapshot, manifest_coverage
+from posture.sources.snapshot_file import is_snapshot_file, read_snapshot
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -134,8 +136,17 @@ def _merge_duplicates(inv: RawInventory) -> RawInventory:
 
 
 def read_manifests(paths: list[Path]) -> RawInventory:
+    """Manifests, in order; a snapshot file among them contributes its objects as a layer
+    (``--from snapshot.json --from proposed/``: today's cluster with a change applied)."""
     inv = RawInventory(provenance=Provenance(source=", ".join(str(p) for p in paths)))
+    snapshots: list[RawInventory] = []
     for root in paths:
+        if is_snapshot_file(root):
+            snap = read_snapshot(root)
+            for obj, loc in zip(snap.objects, snap.locations, strict=True):
+                inv.add(obj, loc)
+            snapshots.append(snap)
+            continue
         for f in manifest_files(root):
             try:
                 text = f.read_text(encoding="utf-8")
@@ -151,8 +162,18 @@ def read_manifests(paths: list[Path]) -> RawInventory:
             for doc, line, item_lines in _documents(f, text):
                 _add(inv, doc, SourceLocation(str(f), line), item_lines)
     inv = _merge_duplicates(inv)
-    inv.coverage = manifest_coverage(inv)
+    inv.coverage = _layered_coverage(manifest_coverage(inv), snapshots)
     return inv
+
+
+def _layered_coverage(files: Coverage, snapshots: list[RawInventory]) -> Coverage:
+    """What a snapshot could not read stays unknown when manifests are laid over it: a
+    proposed change does not make a forbidden kind known."""
+    unknown = {(k.kind, k.api_group): k for s in snapshots for k in s.coverage.unknown}
+    if not unknown:
+        return files
+    kinds = [unknown.pop((k.kind, k.api_group), k) for k in files.kinds]
+    return Coverage(tuple(sorted([*kinds, *unknown.values()], key=lambda k: (k.kind, k.api_group))))
 
 
 class ManifestSource:
