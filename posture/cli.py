@@ -202,10 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--invariants",
         type=Path,
         action="append",
-        default=[],
+        default=[Path(p) for p in os.environ.get("POSTURE_INVARIANTS", "").split(os.pathsep) if p],
         metavar="FILE",
         help="organisation invariants (kind Invariants, or a ConfigMap holding them) that must "
-        "hold; a broken one is a PST-INV finding (repeatable; see docs/invariants.md)",
+        "hold; a broken one is a PST-INV finding (repeatable, added to $POSTURE_INVARIANTS; "
+        "see docs/invariants.md)",
     )
     _add_publish(c)
 

@@ -254,3 +254,11 @@ def test_bad_invariants_exit_2_naming_file_rule_and_field(
         f"posture: error: {inv}: invariant 'shop-never-reaches-payments': deny.to[0]: "
         "selects nothing in this cluster (pods (namespace payment))"
     )
+
+
+def test_invariants_from_the_environment_as_the_cronjob_passes_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTURE_INVARIANTS", INVARIANTS)
+    doc = _json(capsys, "--from", EXAMPLE)
+    assert len(doc["invariants"]) == 5

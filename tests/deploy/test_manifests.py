@@ -57,7 +57,7 @@ def test_kustomization_renders_every_manifest(rendered: list[dict[str, Any]]) ->
     assert all(f"- {name}" in text for name in listed), listed
 
 
-@pytest.mark.parametrize("components", [[], ["post", "pushgateway", "policyreport"]])
+@pytest.mark.parametrize("components", [[], ["post", "pushgateway", "policyreport", "invariants"]])
 def test_schema_valid_for_kubernetes_1_37(components: list[str], tmp_path: Path) -> None:
     """Every object (with and without the optional components) against the strict schemas."""
     objs = render_with(components, tmp_path)
@@ -98,6 +98,28 @@ def test_optional_components_only_add_env_and_volumes(tmp_path: Path) -> None:
         pod["containers"][0]["command"]
         == (base["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"])
     )
+
+
+def test_invariants_component_mounts_a_configmap_posture_reads(tmp_path: Path) -> None:
+    objs = render_with(["invariants"], tmp_path)
+    cm = next(o for o in objs if o["kind"] == "ConfigMap")
+    assert cm["metadata"]["namespace"] == "posture"
+    assert cm["metadata"]["name"].startswith("posture-invariants-")  # hash suffix per content
+    pod = find(objs, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "invariants")
+    volume = next(v for v in pod["volumes"] if v["name"] == "invariants")
+    assert volume["configMap"]["name"] == cm["metadata"]["name"]  # kustomize kept them in step
+    assert mount["readOnly"] is True
+    assert env["POSTURE_INVARIANTS"] == f"{mount['mountPath']}/invariants.yaml"
+    # The file as mounted (the ConfigMap's data key) is what posture reads from that env var.
+    mounted = tmp_path / "invariants.yaml"
+    mounted.write_text(cm["data"]["invariants.yaml"])
+    example = str(REPO / "examples" / "cluster")
+    argv = ["check", "--from", example, "-o", "prometheus", "--exit-zero"]
+    rc = main([*argv, "--invariants", str(mounted)])
+    assert rc == 0
 
 
 def test_cronjob_is_restricted_and_bounded(rendered: list[dict[str, Any]]) -> None:

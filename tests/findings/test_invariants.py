@@ -157,6 +157,22 @@ CASES = (
         violations=1,  # the whole outside is one range here: one range x one pod
     ),
     Case(
+        "deny-from-a-range-inside-one-outside-class",
+        "deny",
+        {"from": [{"nets": ["203.0.113.0/24"]}], "to": [A]},
+        violations=1,  # no rule divides the outside: one range, allowed like all of it
+    ),
+    Case(
+        "deny-from-outside-except-a-range",
+        "deny",
+        {
+            "from": [{"nets": ["0.0.0.0/0"]}],
+            "to": [A],
+            "except": [{"from": [{"nets": ["203.0.113.0/24"]}]}],
+        },
+        violations=2,  # the outside split around the exempt range: the parts below and above
+    ),
+    Case(
         "deny-from-a-node-by-label",
         "deny",
         {"from": [{"nodes": {"selector": "zone == 'z1'"}}], "to": [B]},

@@ -223,3 +223,9 @@ def test_every_rule_shown_in_the_docs_is_valid() -> None:
     for r in rules:
         VALIDATOR.validate(doc(r))
         assert parse_document(doc(r), "docs/invariants.md")[0].name == r["name"]
+
+
+def test_the_benchmark_invariants_load() -> None:
+    invariants = load_invariants([ROOT / "scripts" / "bench-invariants.yaml"])
+    assert len(invariants) == 20
+    assert {i.demand for i in invariants} == set(Demand)

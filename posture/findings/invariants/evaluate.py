@@ -21,6 +21,7 @@ from posture.findings.invariants.model import (
 )
 from posture.findings.ports import service_flows
 from posture.model.meta import EMPTY_LABELS, Labels
+from posture.model.net import IPSet
 from posture.reachability.classes import Refinement
 from posture.reachability.query import Block, EndpointView, Reach, iter_sorted
 
@@ -60,11 +61,17 @@ MAX_GROUPS = 5
 
 
 def refinement(invariants: Iterable[Invariant]) -> Refinement:
-    """The label keys, node names and address ranges the invariants' selections look at."""
+    """The label keys and node names the invariants' selections look at, and the address
+    ranges of their ``except`` entries.
+
+    Outside ranges in ``from``/``to`` need no split: an outside class is an address range no
+    rule or network set divides, so every address in it gets the same verdict and a class that
+    overlaps the range answers for the part inside it. Only an exemption must not cover part
+    of a class (the rest would be exempted with it)."""
     keys: set[str] = set()
     node_keys: set[str] = set()
     names: set[str] = set()
-    nets = []
+    nets: list[IPSet] = []
     for inv in invariants:
         for e in _all_endpoints(inv):
             if e.pods is not None and e.pods.selector is not None:
@@ -73,8 +80,8 @@ def refinement(invariants: Iterable[Invariant]) -> Refinement:
                 names.update(e.nodes.names)
                 if e.nodes.selector is not None:
                     node_keys |= e.nodes.selector.label_keys()
-            if e.nets is not None:
-                nets.append(e.nets)
+        for x in inv.exceptions:
+            nets.extend(e.nets for e in (*x.src, *x.dst) if e.nets is not None)
     return Refinement(frozenset(keys), frozenset(node_keys), frozenset(names), tuple(nets))
 
 
