@@ -588,21 +588,24 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from posture.remediation import fix_manifest
+    from posture.remediation import plan_fix
 
     analysis = analyse(_snapshot(args))
     report = report_from(analysis, registry=default_registry())
-    text, addressed = fix_manifest(analysis, report.findings)
-    if not text:
+    plan = plan_fix(analysis, report.findings)
+    if plan.empty:
         print("posture: nothing for `posture fix` to close", file=sys.stderr)
         return EXIT_OK
-    _write(text, None if args.dry_run else args.output_file)
+    snap = analysis.snapshot
+    _write(plan.render(snap.cluster or snap.source), None if args.dry_run else args.output_file)
     if args.output_file and not args.dry_run:
         print(
-            f"posture: wrote {args.output_file} (closes {', '.join(addressed)}); "
-            f"apply with: kubectl apply -f {args.output_file}",
+            f"posture: wrote {args.output_file} (closes {', '.join(plan.addressed)}); "
+            "review it, then run:",
             file=sys.stderr,
         )
+        for command in plan.commands(str(args.output_file)):
+            print(f"  {command}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -1,5 +1,18 @@
-"""``posture fix``: one YAML file of Calico resources that closes the gaps a check found, safe to
-apply with a single ``kubectl apply -f``.
+"""``posture fix``: a YAML file of Calico resources that closes the gaps a check found, safe to
+act on exactly as printed.
+
+Two kinds of change, written differently because ``kubectl apply`` is only safe for one:
+
+* **New objects posture owns** (its tier, network set and policies) go into the YAML for
+  ``kubectl apply -f``: nothing else sets their fields.
+* **Existing singletons** (FelixConfiguration ``default`` and ``node.<name>``,
+  KubeControllersConfiguration ``default``; calico-node and kube-controllers create the
+  ``default`` ones when they start) are changed with ``kubectl patch --type=merge`` commands, a
+  JSON merge patch (RFC 7386) that sets one field and keeps every other. A partial object given
+  to ``kubectl apply`` would instead be merged three-way against the
+  ``last-applied-configuration`` annotation and delete every field the operator had applied
+  before (``bpfEnabled`` gone from FelixConfiguration ``default``); ``calicoctl apply`` replaces
+  the whole spec.
 
 What it writes, and only when the findings call for it:
 
@@ -11,15 +24,18 @@ What it writes, and only when the findings call for it:
   every other default-tier policy (Kubernetes NetworkPolicies at order 1000 included), so it
   silences nothing; the default tier's end-of-tier deny does the denying (calico-semantics
   §8.2);
-* automatic host endpoints (KubeControllersConfiguration) for nodes that have none;
-* WireGuard on (FelixConfiguration ``default`` and any ``node.<name>`` that disables it).
+* automatic host endpoints for nodes that have none (a patch of KubeControllersConfiguration);
+* WireGuard on (patches of FelixConfiguration ``default`` and of any ``node.<name>`` that
+  disables it).
 
-Every object carries comments saying what it does and what it will block.
+Every object and patch carries comments saying what it does and what it will block.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -214,7 +230,55 @@ def _default_deny(a: Analysis) -> str:
     )
 
 
-def _host_endpoints(a: Analysis) -> str:
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A JSON merge patch of one existing cluster-scoped Calico object."""
+
+    kind: str
+    name: str
+    body: dict[str, Any]
+    why: str
+
+    @property
+    def resource(self) -> str:
+        """kubectl's fully qualified resource name (plural.group), so that a cluster with both
+        Calico API groups installed patches the projectcalico.org/v3 object."""
+        return f"{self.kind.lower()}s.projectcalico.org"
+
+    def command(self) -> str:
+        body = json.dumps(self.body, separators=(",", ":"), sort_keys=True)
+        return f"kubectl patch {self.resource} {self.name} --type=merge -p '{body}'"
+
+    def as_object(self) -> dict[str, Any]:
+        """The patch as a partial object: what ``posture check --from cluster/ --from it`` merges
+        onto the input (as a merge patch), to preview the fix offline."""
+        return {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": self.kind,
+            "metadata": {"name": self.name},
+            **self.body,
+        }
+
+
+AUTO_HEP = Patch(
+    "KubeControllersConfiguration",
+    "default",
+    {"spec": {"controllers": {"node": {"hostEndpoint": {"autoCreate": "Enabled"}}}}},
+    "Automatic host endpoints: kube-controllers creates <node>-auto-hep (interface '*',\n"
+    "profile projectcalico-default-allow) for every node, so that Calico can police traffic\n"
+    "to node addresses. Until a policy selects them they allow everything.",
+)
+WIREGUARD_ON: dict[str, Any] = {"spec": {"wireguardEnabled": True}}
+WIREGUARD = Patch(
+    "FelixConfiguration",
+    "default",
+    WIREGUARD_ON,
+    "WireGuard for pod traffic between nodes (nodes must have kernel support; check that each\n"
+    "node then publishes projectcalico.org/WireguardPublicKey). Blocks nothing.",
+)
+
+
+def _host_endpoint_caution(a: Analysis) -> str:
     snap = a.snapshot
     affected = [
         p.ref
@@ -228,83 +292,123 @@ def _host_endpoints(a: Analysis) -> str:
         )
         and not p.ref.name.startswith(f"{TIER}.")
     ]
-    warn = ""
-    if affected:
-        names = ", ".join(str(r) for r in affected[:6])
-        warn = (
-            f"\nCAUTION: these existing policies select every host endpoint too and will start\n"
-            f"to police the nodes: {names}. Review them (failsafe ports stay open)."
-        )
-    return _doc(
-        "Automatic host endpoints: kube-controllers creates <node>-auto-hep (interface '*',\n"
-        "profile projectcalico-default-allow) for every node, so that Calico can police\n"
-        "traffic to node addresses. Until a policy selects them they allow everything." + warn,
-        {
-            "apiVersion": "projectcalico.org/v3",
-            "kind": "KubeControllersConfiguration",
-            "metadata": {"name": "default"},
-            "spec": {"controllers": {"node": {"hostEndpoint": {"autoCreate": "Enabled"}}}},
-        },
+    if not affected:
+        return ""
+    names = ", ".join(str(r) for r in affected[:6])
+    return (
+        f"\nCAUTION: these existing policies select every host endpoint too and will start\n"
+        f"to police the nodes: {names}. Review them (failsafe ports stay open)."
     )
 
 
-def _wireguard(a: Analysis) -> list[str]:
+def _wireguard(a: Analysis) -> list[Patch]:
     snap = a.snapshot
-    docs = [
-        _doc(
-            "WireGuard for pod traffic between nodes (nodes must have kernel support; check that\n"
-            "each node then publishes projectcalico.org/WireguardPublicKey). Blocks nothing.",
-            {
-                "apiVersion": "projectcalico.org/v3",
-                "kind": "FelixConfiguration",
-                "metadata": {"name": "default"},
-                "spec": {"wireguardEnabled": True},
-            },
-        )
-    ]
+    patches = [WIREGUARD]
     for n in snap.nodes:
-        origin = snap.felix_for(n.name).origin_of("wireguardEnabled")
-        if (
-            origin == f"FelixConfiguration node.{n.name}"
-            and not snap.felix_for(n.name).wireguard_v4
+        felix = snap.felix_for(n.name)
+        if felix.origin_of("wireguardEnabled") == f"FelixConfiguration node.{n.name}" and (
+            not felix.wireguard_v4
         ):
-            docs.append(
-                _doc(
+            patches.append(
+                Patch(
+                    "FelixConfiguration",
+                    f"node.{n.name}",
+                    WIREGUARD_ON,
                     f"Node {n.name} had WireGuard disabled by its own FelixConfiguration.",
-                    {
-                        "apiVersion": "projectcalico.org/v3",
-                        "kind": "FelixConfiguration",
-                        "metadata": {"name": f"node.{n.name}"},
-                        "spec": {"wireguardEnabled": True},
-                    },
                 )
             )
-    return docs
+    return patches
 
 
-def fix_manifest(a: Analysis, findings: Sequence[Finding]) -> tuple[str, list[str]]:
-    """The YAML text and the check IDs it addresses ('' when nothing to fix)."""
+def _env_overrides(a: Analysis) -> list[str]:
+    """Settings a calico-node environment variable fixes: a patch cannot change them."""
+    origins = {a.snapshot.felix.origin_of("wireguardEnabled")}
+    origins |= {
+        a.snapshot.felix_for(n.name).origin_of("wireguardEnabled") for n in a.snapshot.nodes
+    }
+    return sorted(o for o in origins if o.startswith("calico-node env"))
+
+
+@dataclass(frozen=True, slots=True)
+class FixPlan:
+    """What ``posture fix`` proposes: new objects to apply and patches of existing ones."""
+
+    documents: tuple[str, ...]  # commented YAML documents, for kubectl apply -f
+    patches: tuple[Patch, ...]  # for kubectl patch --type=merge
+    addressed: tuple[str, ...]  # check IDs it closes
+    notes: tuple[str, ...] = ()  # what it cannot do by itself
+
+    @property
+    def empty(self) -> bool:
+        return not self.documents and not self.patches
+
+    def commands(self, path: str = "<this file>") -> list[str]:
+        """Every command to run, in order."""
+        out = [f"kubectl apply -f {path}"] if self.documents else []
+        return out + [p.command() for p in self.patches]
+
+    def render(self, where: str) -> str:
+        lines = [f"posture fix for {where}: closes {', '.join(self.addressed)}."]
+        step = 1
+        if self.documents:
+            lines += [
+                f"{step}. Review, then apply the new objects below (they need the",
+                "   projectcalico.org/v3 API, i.e. the Calico API server):",
+                "     kubectl diff -f <this file>",
+                "     kubectl apply -f <this file>",
+            ]
+            step += 1
+        if self.patches:
+            lines += [
+                f"{step}. Change existing objects in place, one field each (JSON merge patches:",
+                "   every other field is kept; preview with --dry-run=server -o yaml):",
+            ]
+            for p in self.patches:
+                lines += [f"   {why}" for why in p.why.splitlines()]
+                lines.append(f"     {p.command()}")
+            lines += [
+                "   Do not `kubectl apply` or `calicoctl apply` partial FelixConfiguration or",
+                "   KubeControllersConfiguration objects: that removes fields set before.",
+            ]
+            step += 1
+        lines += [f"   NOTE: {n}" for n in self.notes]
+        lines.append(f"{step}. Check again afterwards: posture check")
+        header = "".join(f"# {line}\n" for line in lines)
+        if not self.documents:
+            return header
+        return header + "---\n" + "---\n".join(self.documents)
+
+
+def plan_fix(a: Analysis, findings: Sequence[Finding]) -> FixPlan:
+    """The objects and patches that close the gaps among ``findings``."""
     ids = {f.check_id for f in findings}
     addressed: list[str] = []
     docs: list[str] = []
+    patches: list[Patch] = []
+    notes: list[str] = []
     need_hep = bool(ids & HEP_CHECKS)
     if ids & DENY_CHECKS or need_hep:
         docs.extend(_baseline(a, with_nodes=need_hep))
         docs.append(_default_deny(a))
         addressed.extend(sorted(ids & DENY_CHECKS))
     if need_hep:
-        docs.append(_host_endpoints(a))
+        caution = _host_endpoint_caution(a)
+        patches.append(Patch(AUTO_HEP.kind, AUTO_HEP.name, AUTO_HEP.body, AUTO_HEP.why + caution))
         addressed.extend(sorted(ids & HEP_CHECKS))
     if ids & WIREGUARD_CHECKS:
-        docs.extend(_wireguard(a))
+        patches.extend(_wireguard(a))
         addressed.extend(sorted(ids & WIREGUARD_CHECKS))
-    if not docs:
+        notes.extend(
+            f"wireguardEnabled is set by {o} (it wins over FelixConfiguration): "
+            "change it in the calico-node DaemonSet or the operator's Installation."
+            for o in _env_overrides(a)
+        )
+    return FixPlan(tuple(docs), tuple(patches), tuple(addressed), tuple(notes))
+
+
+def fix_manifest(a: Analysis, findings: Sequence[Finding]) -> tuple[str, list[str]]:
+    """The file's text and the check IDs it addresses ('' when nothing to fix)."""
+    plan = plan_fix(a, findings)
+    if plan.empty:
         return "", []
-    where = a.snapshot.cluster or a.snapshot.source
-    header = (
-        f"# posture fix for {where}: closes {', '.join(addressed)}.\n"
-        "# Apply in one step: kubectl apply -f <this file>  (needs the projectcalico.org/v3\n"
-        "# API, i.e. the Calico API server; or use calicoctl apply -f).\n"
-        "# Check again afterwards: posture check.\n"
-    )
-    return header + "---\n" + "---\n".join(docs), addressed
+    return plan.render(a.snapshot.cluster or a.snapshot.source), list(plan.addressed)

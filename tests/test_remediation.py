@@ -12,20 +12,31 @@ from posture.engine.flows import parse_flow
 from posture.engine.path import PathEngine
 from posture.findings.rules import default_registry
 from posture.pipeline import analyse, check_snapshot
-from posture.remediation import fix_manifest
+from posture.remediation import FixPlan, plan_fix
+from posture.report.model import Report
 from posture.sources import offline_source
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cluster"
 
 
 @pytest.fixture(scope="module")
-def fixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+def planned() -> tuple[FixPlan, Report]:
     snap = offline_source([EXAMPLE]).load()
     report = check_snapshot(snap, registry=default_registry())
-    text, addressed = fix_manifest(analyse(snap), report.findings)
-    path = tmp_path_factory.mktemp("fix") / "fix.yaml"
-    path.write_text(text)
-    return path, addressed
+    return plan_fix(analyse(snap), report.findings), report
+
+
+@pytest.fixture(scope="module")
+def fixed(
+    planned: tuple[FixPlan, Report], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[str]]:
+    """The fix as the cluster holds it afterwards: the file's objects plus the patched
+    singletons (merge patches, which posture applies to an object given twice)."""
+    plan, _ = planned
+    folder = tmp_path_factory.mktemp("fix")
+    (folder / "fix.yaml").write_text(plan.render("example"))
+    (folder / "patches.yaml").write_text(yaml.safe_dump_all([p.as_object() for p in plan.patches]))
+    return folder, list(plan.addressed)
 
 
 def test_fix_addresses_the_gaps_found(fixed: tuple[Path, list[str]]) -> None:
@@ -43,8 +54,8 @@ def test_fix_addresses_the_gaps_found(fixed: tuple[Path, list[str]]) -> None:
 def test_fix_is_one_applyable_file_of_commented_calico_objects(
     fixed: tuple[Path, list[str]],
 ) -> None:
-    path, _ = fixed
-    text = path.read_text()
+    folder, _ = fixed
+    text = (folder / "fix.yaml").read_text()
     docs = [d for d in yaml.safe_load_all(text) if d]
     assert docs
     for chunk, doc in zip(text.split("\n---\n")[1:], docs, strict=True):
@@ -52,7 +63,9 @@ def test_fix_is_one_applyable_file_of_commented_calico_objects(
         assert doc["apiVersion"] == "projectcalico.org/v3"
     kinds = [d["kind"] for d in docs]
     assert kinds.count("Tier") == 1
-    assert "KubeControllersConfiguration" in kinds
+    # Existing singletons are never objects to apply: kubectl apply of a partial object
+    # deletes the fields set before (tests/live/test_fix_live.py shows it).
+    assert not {"KubeControllersConfiguration", "FelixConfiguration"} & set(kinds)
     deny = next(d for d in docs if d["metadata"]["name"] == "posture-default-deny")
     # No order and no rules: evaluated last in the default tier, silences nothing (§8.2).
     assert "order" not in deny["spec"]
@@ -61,16 +74,77 @@ def test_fix_is_one_applyable_file_of_commented_calico_objects(
     assert "egress" not in deny["spec"]
 
 
+def test_existing_settings_are_changed_by_merge_patches(
+    fixed: tuple[Path, list[str]], planned: tuple[FixPlan, Report]
+) -> None:
+    plan, _ = planned
+    folder, _ = fixed
+    text = (folder / "fix.yaml").read_text()
+    assert [(p.kind, p.name) for p in plan.patches] == [
+        ("KubeControllersConfiguration", "default"),
+        ("FelixConfiguration", "default"),
+        ("FelixConfiguration", "node.worker-2"),  # its own configuration disabled WireGuard
+    ]
+    for patch in plan.patches:
+        command = patch.command()
+        assert command.startswith(f"kubectl patch {patch.kind.lower()}s.projectcalico.org ")
+        assert " --type=merge -p '" in command
+        assert f"#      {command}" in text
+    assert "kubectl diff -f" in text
+
+
 def test_fixed_findings_are_gone(fixed: tuple[Path, list[str]]) -> None:
-    path, addressed = fixed
-    after = check_snapshot(offline_source([EXAMPLE, path]).load(), registry=default_registry())
+    folder, addressed = fixed
+    snap = offline_source([EXAMPLE, folder / "fix.yaml", folder / "patches.yaml"]).load()
+    after = check_snapshot(snap, registry=default_registry())
     left = {f.check_id for f in after.findings}
     assert not left & set(addressed)
+    # The default-deny it writes is not an early Deny that silences allow policies (the
+    # example's own early deny is still reported).
+    shadowers = [f.message for f in after.findings if f.check_id == "PST-DENY-005"]
+    assert shadowers
+    assert not [m for m in shadowers if "posture-" in m.split(" denies ")[0]]
+
+
+# What each addressed check's one-line advice names, which the fix must then contain.
+ADVICE_IN_FIX = {
+    "PST-DENY-001": ("posture-default-deny", "posture-baseline"),
+    "PST-DENY-002": ("posture-default-deny", "posture-baseline"),
+    "PST-DENY-004": ("posture-baseline",),
+    "PST-NODE-002": ("posture-default-deny", "posture-baseline"),
+    "PST-NODE-003": (
+        "kubectl patch kubecontrollersconfigurations.projectcalico.org default --type=merge",
+        '"autoCreate":"Enabled"',
+    ),
+    "PST-ENC-001": (
+        "kubectl patch felixconfigurations.projectcalico.org default --type=merge",
+        '"wireguardEnabled":true',
+    ),
+}
+
+
+def test_every_addressed_findings_advice_agrees_with_the_fix(
+    fixed: tuple[Path, list[str]], planned: tuple[FixPlan, Report]
+) -> None:
+    folder, addressed = fixed
+    _, report = planned
+    text = (folder / "fix.yaml").read_text()
+    assert set(addressed) == set(ADVICE_IN_FIX)
+    for finding in report.findings:
+        if finding.check_id not in ADVICE_IN_FIX:
+            continue
+        assert "posture fix" in finding.remediation, finding.check_id
+        for named in ADVICE_IN_FIX[finding.check_id]:
+            assert named in finding.remediation, (finding.check_id, named)
+            assert named in text, (finding.check_id, named)
+        # The fix's default-deny has no order and no Deny rule; the advice must not say one.
+        assert "order 500" not in finding.remediation
+        assert "[action: Deny]" not in finding.remediation
 
 
 def test_dns_and_control_plane_still_work_after_the_fix(fixed: tuple[Path, list[str]]) -> None:
-    path, _ = fixed
-    snap = offline_source([EXAMPLE, path]).load()
+    folder, _ = fixed
+    snap = offline_source([EXAMPLE, folder / "fix.yaml", folder / "patches.yaml"]).load()
     a = analyse(snap)
     engine = PathEngine(a.index)
     dns = next(p for p in a.index.wep_pods if p.labels.get("k8s-app") == "kube-dns")
@@ -94,7 +168,8 @@ def test_fix_command_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     target = tmp_path / "fix.yaml"
     assert main(["fix", "--from", str(EXAMPLE), "-o", str(target)]) == 0
     _, err = capsys.readouterr()
-    assert "kubectl apply -f" in err
+    assert f"kubectl apply -f {target}" in err
+    assert "kubectl patch felixconfigurations.projectcalico.org default --type=merge" in err
     assert target.read_text().startswith("# posture fix")
 
 

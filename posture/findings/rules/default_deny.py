@@ -26,10 +26,11 @@ NO_DEFAULT_DENY = RuleInfo(
     Severity.HIGH,
     "No cluster-wide default-deny",
     MEASURE,
-    "Apply one GlobalNetworkPolicy that selects every pod for Ingress and Egress and ends in a "
-    "deny (e.g. order 500, selector all(), ingress/egress [action: Deny]) together with the "
-    "allow policies workloads need (DNS to kube-dns, API server); `posture fix` writes one "
-    "that keeps DNS and the control plane working.",
+    "Deny by default without silencing any allow: one GlobalNetworkPolicy selecting every pod "
+    "for Ingress and Egress with no rules and no order (it is evaluated after every "
+    "default-tier policy, Kubernetes NetworkPolicies included, and the end-of-tier deny denies "
+    "what nothing allowed), plus DNS and control-plane allows in a tier before default: "
+    "`posture fix` writes exactly this (posture-default-deny, tier posture-baseline).",
 )
 
 

@@ -31,8 +31,10 @@ ONE_DIRECTION = RuleInfo(
     Severity.MEDIUM,
     "The cluster-wide default-deny covers only one direction",
     MEASURE,
-    "Add the missing direction to the policy's types (Ingress and Egress) with a final Deny, "
-    "after the allow rules workloads need (DNS, API server).",
+    "Cover both directions without silencing allows: a GlobalNetworkPolicy selecting every "
+    "pod with types Ingress and Egress, no rules and no order, plus DNS and control-plane "
+    "allows in a tier before default: `posture fix` writes exactly this "
+    "(posture-default-deny, tier posture-baseline).",
 )
 MISSES_ENDPOINTS = RuleInfo(
     "PST-DENY-003",
@@ -47,8 +49,9 @@ BREAKS_CLUSTER = RuleInfo(
     Severity.HIGH,
     "Policy blocks DNS or the control plane",
     MEASURE,
-    "Allow egress to kube-dns (UDP and TCP 53) from every namespace and control-plane egress to "
-    "the API server before the deny, e.g. as the first rules of the default-deny policy.",
+    "Allow DNS (UDP and TCP 53 to kube-dns) from every pod and TCP 6443 to the API server from "
+    "the control-plane namespaces in a tier evaluated before the deny: `posture fix` writes "
+    "them as allow policies of tier posture-baseline, next to posture-default-deny.",
 )
 SHADOWS_ALLOWS = RuleInfo(
     "PST-DENY-005",

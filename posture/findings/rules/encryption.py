@@ -15,10 +15,11 @@ WIREGUARD_OFF = RuleInfo(
     Severity.HIGH,
     "WireGuard is off: allowed cross-node traffic is unencrypted",
     MEASURE,
-    "Turn WireGuard on: FelixConfiguration default spec.wireguardEnabled: true (and "
-    "wireguardEnabledV6 for IPv6), and remove node.<name> overrides that disable it; check "
-    "every node then publishes projectcalico.org/WireguardPublicKey. IPIP/VXLAN "
-    "encapsulation does not encrypt.",
+    "Turn WireGuard on in place (`posture fix` prints it): kubectl patch "
+    "felixconfigurations.projectcalico.org default --type=merge -p "
+    '\'{"spec":{"wireguardEnabled":true}}\', and the same patch for each node.<name> '
+    "that disables it (wireguardEnabledV6 too for IPv6); check every node then publishes "
+    "projectcalico.org/WireguardPublicKey. IPIP/VXLAN encapsulation does not encrypt.",
 )
 
 

@@ -41,17 +41,21 @@ NODE_UNRESTRICTED = RuleInfo(
     Severity.HIGH,
     "Pod-to-node traffic is unrestricted",
     MEASURE,
-    "Apply a cluster-wide default-deny (both directions) so that pod egress to nodes is denied "
-    "unless allowed, and protect nodes with host endpoints and host-endpoint policy.",
+    "Deny pod egress to nodes unless allowed with a cluster-wide default-deny for both "
+    "directions (`posture fix` writes posture-default-deny, with DNS and API server allows in "
+    "tier posture-baseline), and protect the nodes with host endpoints and host-endpoint "
+    "policy.",
 )
 NO_HOST_ENDPOINTS = RuleInfo(
     "PST-NODE-003",
     Severity.HIGH,
     "Nodes without host endpoints: Calico does not filter traffic to them",
     MEASURE,
-    "Enable automatic host endpoints (KubeControllersConfiguration default: "
-    "spec.controllers.node.hostEndpoint.autoCreate: Enabled) and write host-endpoint policy; "
-    "the failsafe ports keep SSH, etcd, BGP, Typha and the API server reachable meanwhile.",
+    "Enable automatic host endpoints in place (`posture fix` prints it: kubectl patch "
+    "kubecontrollersconfigurations.projectcalico.org default --type=merge -p "
+    '\'{"spec":{"controllers":{"node":{"hostEndpoint":{"autoCreate":"Enabled"}}}}}\''
+    ") and write host-endpoint policy; the failsafe ports keep SSH, etcd, BGP, Typha and the "
+    "API server reachable meanwhile.",
 )
 
 
