@@ -5,6 +5,7 @@ report formats, --fail-on, suppressions, diff, Prometheus."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +263,30 @@ def test_invariants_from_the_environment_as_the_cronjob_passes_them(
     monkeypatch.setenv("POSTURE_INVARIANTS", INVARIANTS)
     doc = _json(capsys, "--from", EXAMPLE)
     assert len(doc["invariants"]) == 5
+
+
+EXAMPLE_PAIR = re.compile(
+    r"Example: (pod|node) (\S+?)(?: \([^)]*\))? → (pod|node) (\S+?)(?: \([^)]*\))? \("
+)
+
+
+def test_the_evidence_is_what_explain_shows_for_the_example_pair(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    doc = _json(capsys, "--from", EXAMPLE, "--invariants", INVARIANTS)
+    checked = 0
+    for f in doc["findings"]:
+        m = EXAMPLE_PAIR.search(f["message"]) if f["checkId"].startswith("PST-INV") else None
+        if m is None:  # outside ranges have no explain address of their own here
+            continue
+        src, dst = (f"node/{n}" if k == "node" else n for k, n in (m.group(1, 2), m.group(3, 4)))
+        port = f["path"]["protocols"].split(";")[0].strip()  # e.g. "TCP 10250" → 10250/TCP
+        proto, ports = port.split(" ", 1)
+        rc, out, _ = run(
+            capsys, "explain", src, dst, "--port", f"{ports}/{proto}", "--from", EXAMPLE
+        )
+        assert rc == 0
+        shown = [line.strip() for line in out.splitlines() if line.startswith("  [")]
+        assert shown == f["because"], (src, dst)
+        checked += 1
+    assert checked == 3  # kubelet, DNS and encryption; the etcd example comes from outside

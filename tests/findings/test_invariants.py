@@ -226,6 +226,19 @@ CASES = (
         violations=1,
     ),
     Case(
+        "encrypted-violated-to-a-remote-node-without-host-encryption",
+        "encrypted",
+        {"from": [A], "to": [{"nodes": {}}]},
+        (WG_ON,),
+        violations=1,  # app-1 → n2 in clear; app-1 → n1 stays on its node
+    ),
+    Case(
+        "encrypted-holds-to-nodes-with-host-encryption",
+        "encrypted",
+        {"from": [A], "to": [{"nodes": {}}]},
+        (felix(wireguardEnabled=True, wireguardHostEncryptionEnabled=True),),
+    ),
+    Case(
         "encrypted-holds-with-except",
         "encrypted",
         {"from": [A], "to": [B], "except": [{"to": [B]}]},
