@@ -7,38 +7,35 @@ could not be read or the data is incomplete (unless --allow-incomplete); 4 inter
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from posture import __version__
-from posture.engine.flows import Flows, parse_flow
-from posture.engine.index import Index
-from posture.engine.path import PathEngine
-from posture.engine.peers import Peer
-from posture.engine.services import backends, service_at
-from posture.errors import ConfigError, InputError, PostureError
+from posture import sources
+from posture._version import __version__
+from posture.errors import ConfigError, PostureError
 from posture.findings.base import Severity
-from posture.findings.rules import default_registry
-from posture.history import diff_against, diff_documents, load_report, where
+from posture.history import diff_documents, load_report, where
 from posture.model.coverage import KindCoverage, ReadStatus
 from posture.model.snapshot import Snapshot
-from posture.pipeline import CheckOptions, analyse, check_snapshot, incomplete, report_from
+from posture.pipeline import CheckOptions, analyse, check, explain, incomplete, report_from
 from posture.report.changes import render_diff
 from posture.report.formats import CHOICES, RenderOptions, render
 from posture.report.model import Report
-from posture.report.reach import render_explain, render_reach
-from posture.sources import offline_source
+from posture.report.reach import render_explanation, render_reach
+from posture.sources import ClusterOptions, load_snapshot, offline_source, read_cluster
 from posture.sources.base import RawInventory
 from posture.sources.convert import ConvertOptions, build_snapshot
 from posture.sources.invariants import load_invariants
-from posture.suppressions import annotations_from_objects, apply_suppressions, load_rules
+from posture.suppressions import load_rules
+
+if TYPE_CHECKING:
+    from posture.sources.cluster import ClusterSource
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -289,26 +286,42 @@ def _ticker(args: argparse.Namespace) -> Callable[[str], None] | None:
     return tick
 
 
-def _inventory(args: argparse.Namespace) -> RawInventory:
-    if args.from_:
-        return offline_source(list(args.from_)).read_inventory()
-    from posture.sources.cluster import ClusterSource
-
-    source = ClusterSource(
+def cluster_options(args: argparse.Namespace, *, progress: bool = True) -> ClusterOptions:
+    """The cluster-connection flags (and, where wanted, the progress callbacks)."""
+    return ClusterOptions(
         kubeconfig=args.kubeconfig,
         context=args.context,
         in_cluster=args.in_cluster,
-        chunk_size=args.chunk_size,
+        chunk_size=getattr(args, "chunk_size", 500),
         request_timeout=args.request_timeout,
         timeout=args.timeout,
-        progress=_progress(args),
-        tick=_ticker(args),
+        progress=_progress(args) if progress else None,
+        tick=_ticker(args) if progress else None,
     )
-    return source.read_inventory()
+
+
+def cluster_source(args: argparse.Namespace, *, progress: bool = False) -> ClusterSource:
+    """The live source the flags describe: for reading, publishing and preflight alike."""
+    return sources.cluster_source(cluster_options(args, progress=progress))
+
+
+def _inventory(args: argparse.Namespace) -> RawInventory:
+    if args.from_:
+        return offline_source(list(args.from_)).read_inventory()
+    return cluster_source(args, progress=True).read_inventory()
 
 
 def _snapshot(args: argparse.Namespace) -> Snapshot:
-    return build_snapshot(_inventory(args), ConvertOptions(endpoint_to_host=args.endpoint_to_host))
+    """``--from PATH`` or the live cluster → the Snapshot, with progress on a terminal."""
+    convert = ConvertOptions(endpoint_to_host=args.endpoint_to_host)
+    if not args.from_:
+        return read_cluster(cluster_options(args), convert)
+    snapshot = load_snapshot(args.from_, convert)
+    progress = _progress(args)
+    if progress is not None:  # the live source prints its own per-kind lines
+        for k in snapshot.coverage.kinds:
+            progress(_kind_line(k))
+    return snapshot
 
 
 def _write(text: str, path: Path | None) -> None:
@@ -349,38 +362,45 @@ def _stage_timer(progress: Callable[[str], None] | None) -> Callable[[str], None
     return timer
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    # Read the small inputs first, so a bad path fails before the expensive part.
+def _now() -> datetime:
+    """The clock; ``SOURCE_DATE_EPOCH`` (reproducible-builds.org) pins it for repeatable reports."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(UTC)
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError):
+        raise ConfigError(
+            f"$SOURCE_DATE_EPOCH: expected seconds since 1970, got {epoch!r}"
+        ) from None
+
+
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """The small inputs of ``check``, read first so a bad path fails before the expensive part."""
     baseline = load_report(args.baseline) if args.baseline else None
-    rules = load_rules(args.suppressions) if args.suppressions else []
+    rules = tuple(load_rules(args.suppressions)) if args.suppressions else ()
     invariants = load_invariants(args.invariants)
+    now = _now()
+    return CheckOptions(
+        now=lambda: now, suppressions=rules, baseline=baseline, invariants=invariants
+    )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    options = check_options(args)
     post_token = _publish_setup(args)
-    progress = _progress(args)
-    timer = _stage_timer(progress)
-    inv = _inventory(args)
-    if progress is not None and args.from_:  # the live source prints its own per-kind lines
-        for k in inv.coverage.kinds:
-            progress(_kind_line(k))
-    snapshot = build_snapshot(inv, ConvertOptions(endpoint_to_host=args.endpoint_to_host))
+    timer = _stage_timer(_progress(args))
+    snapshot = _snapshot(args)
     timer("load")
-    report = check_snapshot(
-        snapshot,
-        registry=default_registry(),
-        options=CheckOptions(invariants=invariants),
-        timer=timer,
-    )
-    report = apply_suppressions(
-        report,
-        rules,
-        today=datetime.now(UTC).date(),
-        annotations=annotations_from_objects(inv.objects),
-    )
-    if baseline is not None:
-        report = replace(report, changes=diff_against(baseline, report))
+    report = check(snapshot, options, timer=timer)
     text = _render(report, args.output, args.output_file)
     _write(text, args.output_file)
     _publish(args, report, text if args.output == "json" else None, post_token)
     timer("report")
+    return _exit_code(args, report)
+
+
+def _exit_code(args: argparse.Namespace, report: Report) -> int:
     if incomplete(report) and not args.allow_incomplete:
         names = ", ".join(k.kind for k in report.coverage.unknown)
         print(
@@ -437,16 +457,8 @@ def _publish(
             print(f"posture: pushed metrics to the Pushgateway ({status})", file=sys.stderr)
     if args.publish_policyreport:
         from posture.report.policyreport import policyreport_dict
-        from posture.sources.cluster import ClusterSource
 
-        source = ClusterSource(
-            kubeconfig=args.kubeconfig,
-            context=args.context,
-            in_cluster=args.in_cluster,
-            request_timeout=args.request_timeout,
-            timeout=args.timeout,
-        )
-        done = source.publish(policyreport_dict(report), "clusterpolicyreports")
+        done = cluster_source(args).publish(policyreport_dict(report), "clusterpolicyreports")
         if not args.quiet:
             print(f"posture: {done} ClusterPolicyReport posture", file=sys.stderr)
 
@@ -454,16 +466,7 @@ def _publish(
 def cmd_preflight(args: argparse.Namespace) -> int:
     """Every permission posture needs here, allowed or denied (SelfSubjectAccessReview); exit 3
     when something is denied, naming it, so an RBAC gap shows before a partial report does."""
-    from posture.sources.cluster import ClusterSource
-
-    source = ClusterSource(
-        kubeconfig=args.kubeconfig,
-        context=args.context,
-        in_cluster=args.in_cluster,
-        request_timeout=args.request_timeout,
-        timeout=args.timeout,
-    )
-    checks = source.preflight()
+    checks = cluster_source(args).preflight()
     rows = [(v, g or "(core)", r, "allowed" if ok else "DENIED") for v, g, r, ok in checks]
     width = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(_PF_HEAD)]
     for row in (_PF_HEAD, *rows):
@@ -497,79 +500,10 @@ def cmd_reach(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def resolve_endpoint(index: Index, text: str) -> Peer:
-    """``namespace/pod``, ``node/NAME`` or an IP address → the peer policy sees."""
-    if text.startswith("node/"):
-        node = index.nodes.get(text.removeprefix("node/"))
-        if node is None:
-            raise InputError(f"{text}: no such node")
-        return index.host_peer(node)
-    if "/" in text and not text[0].isdigit() and ":" not in text:
-        ns, name = text.split("/", 1)
-        pod = next((p for p in index.snap.pods if p.namespace == ns and p.name == name), None)
-        if pod is None:
-            raise InputError(f"{text}: no such pod")
-        if pod.host_network:
-            node = index.nodes.get(pod.node)
-            if node is None:
-                raise InputError(f"{text}: hostNetwork pod on unknown node {pod.node!r}")
-            return index.host_peer(node)
-        if not pod.is_workload_endpoint:
-            raise InputError(f"{text}: pod has no IP or is not scheduled (no workload endpoint)")
-        return index.pod_peer(pod)
-    try:
-        return index.peer_for_address(text)
-    except ValueError:
-        raise InputError(f"{text}: expected namespace/pod, node/NAME or an IP address") from None
-
-
 def cmd_explain(args: argparse.Namespace) -> int:
-    snapshot = _snapshot(args)
-    index = Index(snapshot)
-    src = resolve_endpoint(index, args.src)
-    dst = resolve_endpoint(index, args.dst)
-    space: Flows = index.universe.full()
-    if args.port:
-        try:
-            space = parse_flow(args.port, index.universe)
-        except ValueError as e:
-            raise InputError(f"--port {args.port}: {e}") from None
-    svc = service_at(index, args.dst) if _looks_like_ip(args.dst) else None
-    if svc is None:
-        parts = PathEngine(index).decide(src, dst, space)
-        sys.stdout.write(render_explain(src, dst, parts, index.universe, args.output))
-        return EXIT_OK
-    # Policy sees the connection after DNAT: one verdict per backend pod and target port.
-    found = backends(index, svc, space)
-    if not found:
-        raise InputError(
-            f"{args.dst}: Service {svc.namespace}/{svc.name} has no backend pod for that port"
-        )
-    engine = PathEngine(index)
-    explained = []
-    for b in found:
-        peer = index.pod_peer(b.pod)
-        parts = engine.decide(src, peer, b.flows)
-        text = render_explain(src, peer, parts, index.universe, args.output)
-        if args.output == "json":
-            explained.append({"ports": b.ports, **json.loads(text)})
-            continue
-        via = f"via Service {svc.namespace}/{svc.name} ({args.dst}, port {b.ports}) →\n"
-        sys.stdout.write(via + text)
-    if args.output == "json":
-        doc = {
-            "apiVersion": "posture.dev/v1alpha1",
-            "kind": "ServiceExplanation",
-            "service": f"{svc.namespace}/{svc.name}",
-            "address": args.dst,
-            "backends": explained,
-        }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    explanation = explain(_snapshot(args), args.src, args.dst, args.port)
+    sys.stdout.write(render_explanation(explanation, args.output))
     return EXIT_OK
-
-
-def _looks_like_ip(text: str) -> bool:
-    return "/" not in text and (text.count(".") == 3 or ":" in text)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -591,7 +525,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from posture.remediation import plan_fix
 
     analysis = analyse(_snapshot(args))
-    report = report_from(analysis, registry=default_registry())
+    report = report_from(analysis)
     plan = plan_fix(analysis, report.findings)
     if plan.empty:
         print("posture: nothing for `posture fix` to close", file=sys.stderr)

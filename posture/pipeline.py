@@ -1,17 +1,21 @@
-"""``check(source) -> Report``: the pipeline shared by the CLI, the CronJob and the benchmark.
+"""``check(snapshot, options) -> Report``: the one pipeline, shared by the CLI, the CronJob,
+the benchmark and library callers; ``explain`` answers one question about one path.
 
-Stages: load (source → Snapshot), model (indexes), classes, reachability, findings, report.
+Stages: model (indexes), classes, reachability, findings, suppressions and baseline; loading
+(``posture.sources``) comes before, rendering (``posture.report``) after.
 A ``timer`` callback receives each stage's name when it ends, so callers can measure without
 the pipeline knowing about clocks or memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
-from posture import __version__
+from posture._version import __version__
+from posture.engine.explain import ExplainedPath, Explanation, explain, resolve_endpoint
 from posture.engine.index import Index
 from posture.findings.base import Analysis, Finding, Registry, run_rules
 from posture.findings.invariants.evaluate import MEASURE as INVARIANTS_MEASURE
@@ -19,12 +23,25 @@ from posture.findings.invariants.evaluate import MEASURE_TITLE as INVARIANTS_TIT
 from posture.findings.invariants.evaluate import RULES as INVARIANT_RULES
 from posture.findings.invariants.evaluate import evaluate, refinement
 from posture.findings.invariants.model import Invariant, InvariantResult
+from posture.findings.rules import default_registry
+from posture.history import diff_against
 from posture.model.snapshot import Snapshot
 from posture.reachability.classes import NO_REFINEMENT, Refinement, build_classes
 from posture.reachability.matrix import Relation, build_matrix
 from posture.reachability.query import Reach
 from posture.report.model import MEASURES, Measure, MeasureStatus, ReachRow, Report
-from posture.sources.base import Source
+from posture.suppressions import Rule, apply_suppressions
+
+__all__ = [
+    "CheckOptions",
+    "ExplainedPath",
+    "Explanation",
+    "analyse",
+    "check",
+    "explain",
+    "report_from",
+    "resolve_endpoint",
+]
 
 Timer = Callable[[str], None]
 
@@ -37,11 +54,30 @@ _MEASURE_KINDS = {
 }
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    # Organisation invariants (``--invariants``), checked on the same model as the findings.
+    """Everything besides the Snapshot that changes a report.
+
+    ``now`` is the clock (UTC): it dates the report and decides which suppressions have
+    expired and which versions are past their end of life. ``suppressions`` are accepted risks
+    from files (annotations travel in the Snapshot); ``baseline`` is a previous report
+    (``check -o json``, parsed) to compare with; ``invariants`` the organisation's own rules
+    (``--invariants``), checked on the same model as the findings; ``registry`` the rules
+    (default: all built-in).
+    """
+
+    now: Callable[[], datetime] = _utc_now
+    suppressions: tuple[Rule, ...] = ()
+    baseline: Mapping[str, Any] | None = None
     invariants: tuple[Invariant, ...] = ()
+    registry: Registry | None = None
+
+    def rules(self) -> Registry:
+        return self.registry if self.registry is not None else default_registry()
 
 
 def _noop(_: str) -> None:
@@ -110,40 +146,32 @@ def _invariants_measure(report_findings: list[Finding]) -> Measure:
 
 
 def check(
-    source: Source,
-    *,
-    registry: Registry,
-    options: CheckOptions | None = None,
-    timer: Timer = _noop,
+    snapshot: Snapshot, options: CheckOptions | None = None, *, timer: Timer = _noop
 ) -> Report:
-    opts = options or CheckOptions()
-    snapshot = source.load()
-    timer("load")
-    return check_snapshot(snapshot, registry=registry, options=opts, timer=timer)
+    """The report on ``snapshot``: analysis, findings, measures, then the accepted risks
+    (suppression files and the Snapshot's annotations) and the comparison with a baseline.
 
-
-def check_snapshot(
-    snapshot: Snapshot,
-    *,
-    registry: Registry,
-    options: CheckOptions | None = None,
-    timer: Timer = _noop,
-) -> Report:
+    This is the one path: the CLI, the CronJob and library callers all get their report here,
+    so the same Snapshot and options give the same report everywhere."""
     opts = options or CheckOptions()
-    refine = refinement(opts.invariants)
-    analysis = analyse(snapshot, timer, opts.now().date(), refine)
-    return report_from(analysis, registry=registry, options=opts, timer=timer)
+    now = opts.now()
+    analysis = analyse(snapshot, timer, now.date(), refinement(opts.invariants))
+    report = report_from(analysis, options=replace(opts, now=lambda: now), timer=timer)
+    report = apply_suppressions(
+        report, opts.suppressions, today=now.date(), annotations=snapshot.posture_annotations
+    )
+    if opts.baseline is not None:
+        report = replace(report, changes=diff_against(dict(opts.baseline), report))
+    return report
 
 
 def report_from(
-    analysis: Analysis,
-    *,
-    registry: Registry,
-    options: CheckOptions | None = None,
-    timer: Timer = _noop,
+    analysis: Analysis, *, options: CheckOptions | None = None, timer: Timer = _noop
 ) -> Report:
-    """Run the rules on an analysis already made (``posture fix`` reuses it)."""
+    """Run the rules on an analysis already made (``posture fix`` reuses it); no suppressions,
+    no baseline: what the rules found, as they found it."""
     opts = options or CheckOptions()
+    registry = opts.rules()
     snapshot = analysis.snapshot
     findings = run_rules(registry, analysis)
     timer("findings")

@@ -14,7 +14,8 @@ their reason and are counted in the summary. A rule past its expiry date, or an 
 without a reason, suppresses nothing and becomes a finding itself (``PST-SUP-001``/``002``), so
 an accepted risk comes back to the table when its acceptance runs out.
 
-Everything here is pure: the date and the annotations are parameters.
+Everything here is pure: the date and the annotations are parameters (the converter carries
+the annotations into the Snapshot; ``pipeline.check`` passes them in).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ import yaml
 
 from posture.errors import ConfigError
 from posture.findings.base import Finding, Severity, Subject
+from posture.model.snapshot import AnnotationIndex
 from posture.report.model import Measure, Report
 
 IGNORE = "posture.dev/ignore"
@@ -38,9 +40,6 @@ IGNORE_REASON = "posture.dev/ignore-reason"
 IGNORE_UNTIL = "posture.dev/ignore-until"
 EXPIRED_CHECK = "PST-SUP-001"
 UNJUSTIFIED_CHECK = "PST-SUP-002"
-
-# (kind, namespace, name) -> annotations; namespaces are ("Namespace", "", name).
-AnnotationIndex = Mapping[tuple[str, str, str], Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,25 +130,6 @@ def load_rules(path: Path) -> list[Rule]:
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: malformed YAML: {str(e).splitlines()[0]}") from None
     return parse_rules(doc, str(path))
-
-
-def annotations_from_objects(
-    objects: Iterable[Mapping[str, Any]],
-) -> dict[tuple[str, str, str], dict[str, str]]:
-    """Raw API objects → the annotation index, keeping only objects with an ignore annotation."""
-    out: dict[tuple[str, str, str], dict[str, str]] = {}
-    for obj in objects:
-        meta = obj.get("metadata") or {}
-        annotations = meta.get("annotations") or {}
-        if not isinstance(annotations, dict) or IGNORE not in annotations:
-            continue
-        key = (
-            str(obj.get("kind", "")),
-            str(meta.get("namespace") or ""),
-            str(meta.get("name", "")),
-        )
-        out[key] = {str(k): str(v) for k, v in annotations.items()}
-    return out
 
 
 def rules_from_annotations(index: AnnotationIndex) -> tuple[list[Rule], list[Finding]]:

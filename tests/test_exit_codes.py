@@ -9,14 +9,7 @@ from pathlib import Path
 import pytest
 
 from posture.cli import main
-
-EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "cluster")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    rc = main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
+from tests.support import EXAMPLE, run
 
 
 @pytest.fixture

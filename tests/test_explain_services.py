@@ -4,13 +4,11 @@ its target port (calico-semantics §2.1, §4.8)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from posture.cli import main
-
-EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "cluster")
+from tests.support import EXAMPLE
 
 
 def explain(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -11,18 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
-from posture.cli import main
 from posture.history import diff_documents
+from tests.support import EXAMPLE, ROOT, run
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = str(ROOT / "examples" / "cluster")
 SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha1.json").read_text())
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    rc = main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture

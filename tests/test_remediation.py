@@ -10,8 +10,7 @@ import yaml
 from posture.cli import main
 from posture.engine.flows import parse_flow
 from posture.engine.path import PathEngine
-from posture.findings.rules import default_registry
-from posture.pipeline import analyse, check_snapshot
+from posture.pipeline import analyse, check, report_from
 from posture.remediation import FixPlan, plan_fix
 from posture.report.model import Report
 from posture.sources import offline_source
@@ -22,8 +21,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cluster"
 @pytest.fixture(scope="module")
 def planned() -> tuple[FixPlan, Report]:
     snap = offline_source([EXAMPLE]).load()
-    report = check_snapshot(snap, registry=default_registry())
-    return plan_fix(analyse(snap), report.findings), report
+    analysis = analyse(snap)
+    return plan_fix(analysis, report_from(analysis).findings), check(snap)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +95,7 @@ def test_existing_settings_are_changed_by_merge_patches(
 def test_fixed_findings_are_gone(fixed: tuple[Path, list[str]]) -> None:
     folder, addressed = fixed
     snap = offline_source([EXAMPLE, folder / "fix.yaml", folder / "patches.yaml"]).load()
-    after = check_snapshot(snap, registry=default_registry())
+    after = check(snap)
     left = {f.check_id for f in after.findings}
     assert not left & set(addressed)
     # The default-deny it writes is not an early Deny that silences allow policies (the

@@ -15,16 +15,15 @@ from posture.findings.base import Finding, Severity, Subject
 from posture.model.coverage import Coverage
 from posture.report.json_render import report_dict
 from posture.report.model import Measure, MeasureStatus, Report
+from posture.sources.convert_misc import posture_annotations
 from posture.suppressions import (
     EXPIRED_CHECK,
     UNJUSTIFIED_CHECK,
-    annotations_from_objects,
     apply_suppressions,
     parse_rules,
 )
+from tests.support import EXAMPLE, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = str(ROOT / "examples" / "cluster")
 SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha1.json").read_text())
 TODAY = dt.date(2025, 6, 1)
 
@@ -159,7 +158,7 @@ def test_namespace_and_workload_annotations() -> None:
         },
         {"kind": "Pod", "metadata": {"name": "x", "namespace": "shop"}},
     ]
-    index = annotations_from_objects(objects)
+    index = posture_annotations(objects)
     assert set(index) == {
         ("Namespace", "", "shop"),
         ("Namespace", "", "payments"),

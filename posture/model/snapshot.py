@@ -75,6 +75,14 @@ class FelixSettings:
         return "built-in default"
 
 
+# Annotations under this prefix are posture's own (``posture.dev/ignore`` and friends); the
+# converter keeps them, and nothing else of an object's annotations, for the suppressions.
+POSTURE_ANNOTATION_PREFIX = "posture.dev/"
+
+# (kind, namespace, name) -> posture.dev/* annotations; namespaces are ("Namespace", "", name).
+AnnotationIndex = Mapping[tuple[str, str, str], Mapping[str, str]]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything posture analyses. Tuples are in a stable order (by name)."""
@@ -102,6 +110,8 @@ class Snapshot:
     cluster: str = ""
     context: str = ""
     generated_at: str = ""
+    # Objects carrying posture.dev/* annotations (accepted risks), with only those annotations.
+    posture_annotations: AnnotationIndex = field(default_factory=lambda: MappingProxyType({}))
     locations: Mapping[ObjectRef, SourceLocation] = field(
         default_factory=lambda: MappingProxyType({}), compare=False
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from posture.engine.explain import Explanation
 from posture.engine.flows import Flows, Universe
 from posture.engine.path import PathVerdict
 from posture.engine.peers import Peer
@@ -135,3 +136,32 @@ def render_explain(
         for s in v.steps:
             lines.append(f"  {s.describe()}")
     return "\n".join(lines) + "\n"
+
+
+def render_explanation(explanation: Explanation, fmt: str) -> str:
+    """``posture explain``: one path as :func:`render_explain` shows it, or for a Service
+    address one path per backend, each introduced by the Service and port it went through."""
+    universe = explanation.universe
+    if not explanation.service:
+        (path,) = explanation.paths
+        return render_explain(path.src, path.dst, list(path.parts), universe, fmt)
+    if fmt == "json":
+        doc = {
+            "apiVersion": "posture.dev/v1alpha1",
+            "kind": "ServiceExplanation",
+            "service": explanation.service,
+            "address": explanation.dst,
+            "backends": [
+                {
+                    "ports": p.ports,
+                    **json.loads(render_explain(p.src, p.dst, list(p.parts), universe, fmt)),
+                }
+                for p in explanation.paths
+            ],
+        }
+        return json.dumps(doc, indent=2) + "\n"
+    return "".join(
+        f"via Service {explanation.service} ({explanation.dst}, port {p.ports}) →\n"
+        + render_explain(p.src, p.dst, list(p.parts), universe, fmt)
+        for p in explanation.paths
+    )

@@ -284,6 +284,7 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
         cluster=inv.provenance.cluster,
         context=inv.provenance.context,
         generated_at=inv.provenance.generated_at,
+        posture_annotations=MappingProxyType(convert_misc.posture_annotations(inv.objects)),
         locations=MappingProxyType(b.locations),
     )
 

@@ -1,13 +1,16 @@
-"""Raw Service, IPPool and KubeControllersConfiguration objects → model values."""
+"""Raw Service, IPPool and KubeControllersConfiguration objects, and posture's own
+annotations → model values."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from posture.model.endpoints import EncapMode, IPPool, Service, ServicePort, ServiceType
 from posture.model.meta import Labels, ObjectRef, SourceLocation
 from posture.model.net import parse_protocol
+from posture.model.snapshot import POSTURE_ANNOTATION_PREFIX
 from posture.sources.convert_policy import Where
 
 Items = Iterable[tuple[Mapping[str, Any], SourceLocation, bool]]
@@ -94,3 +97,29 @@ def auto_host_endpoints_enabled(items: Items) -> bool:
         if (node.get("hostEndpoint") or {}).get("autoCreate") == "Enabled":
             return True
     return False
+
+
+def posture_annotations(
+    objects: Iterable[Mapping[str, Any]],
+) -> dict[tuple[str, str, str], Mapping[str, str]]:
+    """(kind, namespace, name) → the object's ``posture.dev/*`` annotations, for objects that
+    have any: the suppressions read them from the Snapshot, so every source carries them."""
+    out: dict[tuple[str, str, str], Mapping[str, str]] = {}
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        annotations = meta.get("annotations") or {}
+        if not isinstance(annotations, Mapping):
+            continue
+        ours = {
+            str(k): str(v)
+            for k, v in annotations.items()
+            if str(k).startswith(POSTURE_ANNOTATION_PREFIX)
+        }
+        if ours:
+            key = (
+                str(obj.get("kind", "")),
+                str(meta.get("namespace") or ""),
+                str(meta.get("name", "")),
+            )
+            out[key] = MappingProxyType(ours)
+    return out

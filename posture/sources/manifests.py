@@ -5,7 +5,7 @@ explanations."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +174,17 @@ def _layered_coverage(files: Coverage, snapshots: list[RawInventory]) -> Coverag
         return files
     kinds = [unknown.pop((k.kind, k.api_group), k) for k in files.kinds]
     return Coverage(tuple(sorted([*kinds, *unknown.values()], key=lambda k: (k.kind, k.api_group))))
+
+
+def inventory_of(docs: Iterable[Any], origin: str) -> RawInventory:
+    """Objects already parsed (dicts, or Lists of them) → the inventory a manifest file holding
+    them in this order would give; ``origin`` names them in messages."""
+    inv = RawInventory(provenance=Provenance(source=origin))
+    for i, doc in enumerate(docs):
+        _add(inv, doc, SourceLocation(origin, i + 1), [])
+    inv = _merge_duplicates(inv)
+    inv.coverage = manifest_coverage(inv)
+    return inv
 
 
 class ManifestSource:

@@ -23,8 +23,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from posture.cli import main
+from tests.support import EXAMPLE, run
 
-EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "cluster")
 TOKEN = "s3cr3t-t0ken.abc"
 
 
@@ -97,14 +97,12 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    rc = main(["check", "--from", EXAMPLE, *argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
+def check_example(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    return run(capsys, "check", "--from", EXAMPLE, *argv)
 
 
 def reference(capsys: pytest.CaptureFixture[str], fmt: str) -> str:
-    rc, out, _ = run(capsys, "--exit-zero", "-o", fmt)
+    rc, out, _ = check_example(capsys, "--exit-zero", "-o", fmt)
     assert rc == 0
     return out
 
@@ -164,7 +162,9 @@ def test_json_output_is_posted_as_written(
     monkeypatch.setenv("POSTURE_POST_TOKEN", TOKEN)
     monkeypatch.setenv("POSTURE_POST_URL", receiver.url + "/in")
     report = tmp_path / "r.json"
-    rc, _, err = run(capsys, "--exit-zero", "-q", "-o", "json", "--output-file", str(report))
+    rc, _, err = check_example(
+        capsys, "--exit-zero", "-q", "-o", "json", "--output-file", str(report)
+    )
     assert rc == 0, err
     assert err == ""  # -q: no "posted" line
     seen = receiver.requests[0]
@@ -175,7 +175,7 @@ def test_json_output_is_posted_as_written(
 def test_without_a_token_no_authorization_header(
     capsys: pytest.CaptureFixture[str], receiver: Receiver
 ) -> None:
-    rc, _, _ = run(capsys, "--exit-zero", "--post-url", receiver.url)
+    rc, _, _ = check_example(capsys, "--exit-zero", "--post-url", receiver.url)
     assert rc == 0
     assert "Authorization" not in receiver.requests[0].headers
     assert receiver.requests[0].path == "/"
@@ -185,7 +185,7 @@ def test_pushes_metrics_to_the_pushgateway(
     capsys: pytest.CaptureFixture[str], receiver: Receiver
 ) -> None:
     receiver.status = 200
-    rc, _, err = run(capsys, "--exit-zero", "--pushgateway", receiver.url + "/")
+    rc, _, err = check_example(capsys, "--exit-zero", "--pushgateway", receiver.url + "/")
     assert rc == 0, err
     seen = receiver.requests[0]
     assert (seen.method, seen.path) == ("PUT", "/metrics/job/posture")
@@ -247,7 +247,7 @@ def test_rejected_token(
     receiver.status = 401
     receiver.body = b'{"error": "bad token"}'
     monkeypatch.setenv("POSTURE_POST_TOKEN", TOKEN)
-    rc, _, err = run(capsys, "--exit-zero", "--post-url", receiver.url + "/x")
+    rc, _, err = check_example(capsys, "--exit-zero", "--post-url", receiver.url + "/x")
     assert rc == 3
     line = one_error_line(err)
     assert "rejected the request (401 Unauthorized) while posting the report" in line
@@ -260,7 +260,7 @@ def test_server_error_shows_the_body(
 ) -> None:
     receiver.status = 500
     receiver.body = b"database\nis down\n"
-    rc, _, err = run(capsys, "--exit-zero", "--pushgateway", receiver.url)
+    rc, _, err = check_example(capsys, "--exit-zero", "--pushgateway", receiver.url)
     assert rc == 3
     line = one_error_line(err)
     assert line == (
@@ -276,7 +276,7 @@ def test_redirect_is_not_followed(
     receiver.status = 302
     receiver.headers = {"Location": "http://127.0.0.1:1/steal"}
     monkeypatch.setenv("POSTURE_POST_TOKEN", TOKEN)
-    rc, _, err = run(capsys, "--exit-zero", "--post-url", receiver.url)
+    rc, _, err = check_example(capsys, "--exit-zero", "--post-url", receiver.url)
     assert rc == 3
     assert "answered HTTP 302 Found" in one_error_line(err)
     assert len(receiver.requests) == 1
@@ -284,7 +284,9 @@ def test_redirect_is_not_followed(
 
 def test_no_answer_in_time(capsys: pytest.CaptureFixture[str], receiver: Receiver) -> None:
     receiver.delay = 2.0
-    rc, _, err = run(capsys, "--exit-zero", "--request-timeout", "0.3", "--post-url", receiver.url)
+    rc, _, err = check_example(
+        capsys, "--exit-zero", "--request-timeout", "0.3", "--post-url", receiver.url
+    )
     assert rc == 3
     assert f"no answer from {receiver.url} within 0.3s while posting the report" in (
         one_error_line(err)
@@ -293,7 +295,7 @@ def test_no_answer_in_time(capsys: pytest.CaptureFixture[str], receiver: Receive
 
 def test_credentials_in_the_url_are_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://user:hunter2@127.0.0.1:{free_port()}/x"
-    rc, _, err = run(capsys, "--exit-zero", "--post-url", url)
+    rc, _, err = check_example(capsys, "--exit-zero", "--post-url", url)
     assert rc == 3
     assert "hunter2" not in err
     assert "http://127.0.0.1:" in one_error_line(err)

@@ -5,23 +5,8 @@ from __future__ import annotations
 import pytest
 
 from posture.findings.base import Severity
-from tests.findings.conftest import (
-    HTTP,
-    N1,
-    CheckFn,
-    Obj,
-    because,
-    coredns,
-    gnp,
-    namespace,
-    node,
-    of,
-    one,
-    path_of,
-    pod,
-    subjects,
-    titled,
-)
+from tests.findings.conftest import CheckFn, because, of, one, path_of, subjects, titled
+from tests.support.builders import HTTP, N1, Obj, coredns, gnp, namespace, node, pod
 
 ALL_PODS = "projectcalico.org/orchestrator == 'k8s'"
 

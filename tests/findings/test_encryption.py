@@ -10,17 +10,8 @@ from __future__ import annotations
 import pytest
 
 from posture.findings.base import Severity
-from tests.findings.conftest import (
-    N2,
-    CheckFn,
-    felix,
-    gnp,
-    ip_pool,
-    node,
-    of,
-    one,
-    subjects,
-)
+from tests.findings.conftest import CheckFn, of, one, subjects
+from tests.support.builders import N2, felix, gnp, ip_pool, node
 
 WG_ON = felix(wireguardEnabled=True)
 WG_ON_WITH_HOSTS = felix(wireguardEnabled=True, wireguardHostEncryptionEnabled=True)

@@ -5,19 +5,8 @@ from __future__ import annotations
 import pytest
 
 from posture.findings.base import Severity
-from tests.findings.conftest import (
-    N1,
-    CheckFn,
-    Obj,
-    because,
-    gnp,
-    host_endpoint,
-    namespace,
-    of,
-    one,
-    pod,
-    subjects,
-)
+from tests.findings.conftest import CheckFn, because, of, one, subjects
+from tests.support.builders import N1, Obj, gnp, host_endpoint, namespace, pod
 
 
 def knp(ns: str, name: str, match: dict[str, str]) -> Obj:

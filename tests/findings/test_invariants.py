@@ -24,23 +24,13 @@ from posture.errors import ConfigError
 from posture.findings.base import Analysis
 from posture.findings.invariants.evaluate import _Selections, refinement
 from posture.findings.invariants.model import Demand, Endpoints, Invariant
-from posture.findings.rules import default_registry
 from posture.model.snapshot import Snapshot
-from posture.pipeline import CheckOptions, analyse, check_snapshot
+from posture.pipeline import CheckOptions, analyse, check
 from posture.reachability.query import EndpointView
 from posture.report.model import Report
 from posture.sources.invariants import parse_document
-from tests.findings.conftest import (
-    TODAY,
-    LoadFn,
-    Obj,
-    coredns,
-    felix,
-    gnp,
-    host_endpoint,
-    node,
-    pod,
-)
+from tests.findings.conftest import TODAY, LoadFn
+from tests.support.builders import Obj, coredns, felix, gnp, host_endpoint, node, pod
 
 KNP_DENY_INGRESS_B: Obj = {
     "apiVersion": "networking.k8s.io/v1",
@@ -256,11 +246,7 @@ def _document(case: Case) -> dict[str, Any]:
 
 
 def _check(snapshot: Snapshot, invariants: tuple[Invariant, ...]) -> Report:
-    return check_snapshot(
-        snapshot,
-        registry=default_registry(),
-        options=CheckOptions(now=lambda: TODAY, invariants=invariants),
-    )
+    return check(snapshot, CheckOptions(now=lambda: TODAY, invariants=invariants))
 
 
 def _extra(case: Case) -> list[Obj]:

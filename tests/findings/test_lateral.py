@@ -5,19 +5,8 @@ from __future__ import annotations
 import pytest
 
 from posture.findings.base import Severity
-from tests.findings.conftest import (
-    CheckFn,
-    Obj,
-    because,
-    gnp,
-    namespace,
-    of,
-    one,
-    path_of,
-    pod,
-    subjects,
-    titled,
-)
+from tests.findings.conftest import CheckFn, because, of, one, path_of, subjects, titled
+from tests.support.builders import Obj, gnp, namespace, pod
 
 ALL_PODS = "projectcalico.org/orchestrator == 'k8s'"
 THIRD_NAMESPACE = [namespace("c", team="c"), pod("c", "c-1", "n1", "10.244.1.30", {"app": "c"})]

@@ -8,7 +8,8 @@ import dataclasses
 from posture.findings.rules import default_registry
 from posture.model.coverage import Coverage, KindCoverage, ReadStatus
 from posture.report.model import Measure, MeasureStatus, Report
-from tests.findings.conftest import CheckFn, LoadFn, felix, gnp, run_check
+from tests.findings.conftest import CheckFn, LoadFn, run_check
+from tests.support.builders import felix, gnp
 
 FEEDS = {
     "cluster-default-deny": (

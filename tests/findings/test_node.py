@@ -8,24 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from posture.findings.base import Finding, Severity
-from tests.findings.conftest import (
-    N1,
-    N2,
-    CheckFn,
-    LoadFn,
-    Obj,
-    because,
-    felix,
-    gnp,
-    host_endpoint,
-    namespace,
-    of,
-    one,
-    path_of,
-    pod,
-    run_check,
-    subjects,
-)
+from tests.findings.conftest import CheckFn, LoadFn, because, of, one, path_of, run_check, subjects
+from tests.support.builders import N1, N2, Obj, felix, gnp, host_endpoint, namespace, pod
 
 ALL_PODS = "projectcalico.org/orchestrator == 'k8s'"
 AUTO_HEP: Obj = {

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from posture.findings.base import Severity
-from tests.findings.conftest import N1, N2, CheckFn, node, of, one, subjects
+from tests.findings.conftest import CheckFn, of, one, subjects
+from tests.support.builders import N1, N2, node
 
 
 def runtimes(first: str, second: str, kubelet: str = "v1.33.2") -> list[dict[str, object]]:

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from posture.findings.rules import default_registry
 from posture.model.coverage import Coverage
 from posture.model.snapshot import Snapshot
-from posture.pipeline import CheckOptions, check_snapshot
+from posture.pipeline import CheckOptions, check
 from posture.report.json_render import report_dict
 from posture.sources import offline_source
 from posture.sources.cluster import ClusterSource
@@ -97,8 +96,7 @@ def test_live_and_manifests_agree(
     assert live.policies, "the comparison must cover policies"
     assert where_from_is_blank(live) == where_from_is_blank(offline)
 
-    registry = default_registry()
-    a = report_dict(check_snapshot(where_from_is_blank(live), registry=registry, options=NOW))
-    b = report_dict(check_snapshot(where_from_is_blank(offline), registry=registry, options=NOW))
+    a = report_dict(check(where_from_is_blank(live), NOW))
+    b = report_dict(check(where_from_is_blank(offline), NOW))
     assert json.dumps(comparable(a), sort_keys=True) == json.dumps(comparable(b), sort_keys=True)
     assert a["findings"], f"{calico_api}: the report should have findings to compare"

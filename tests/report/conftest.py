@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from posture.findings.rules import default_registry
-from posture.pipeline import check_snapshot
+from posture.pipeline import check
 from posture.report.model import Report
 from posture.sources import offline_source
 from posture.sources.convert import build_snapshot
@@ -22,7 +21,7 @@ SCHEMA = ROOT / "docs" / "schema" / "posture-report-v1alpha1.json"
 @pytest.fixture(scope="session")
 def report() -> Report:
     inv = offline_source([EXAMPLE]).read_inventory()
-    return check_snapshot(build_snapshot(inv), registry=default_registry())
+    return check(build_snapshot(inv))
 
 
 @pytest.fixture(scope="session")

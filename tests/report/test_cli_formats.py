@@ -11,8 +11,7 @@ import pytest
 
 from posture.cli import main
 from posture.report.formats import Format
-
-EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "cluster")
+from tests.support import EXAMPLE
 
 
 def _check(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

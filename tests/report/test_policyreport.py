@@ -12,7 +12,6 @@ that lists its ``properties`` (without ``x-kubernetes-preserve-unknown-fields`` 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -22,9 +21,8 @@ import yaml
 from posture.cli import main
 from posture.report.formats import Format, render
 from posture.report.model import Report
+from tests.support import EXAMPLE, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = str(ROOT / "examples" / "cluster")
 CRDS = ROOT / "tests" / "data" / "crds" / "reports"
 
 # metadata is a bare ``type: object`` in both CRDs; the API server checks it as ObjectMeta.

@@ -1,0 +1,101 @@
+"""``posture explain``: one path, every deciding step, after DNAT for Service addresses.
+
+The answer is a value (:class:`Explanation`); ``posture.report.reach`` renders it. Endpoint
+names are resolved here, so the CLI and the benchmark resolve them the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from posture.engine.flows import Flows, Universe, parse_flow
+from posture.engine.index import Index
+from posture.engine.path import PathEngine, PathVerdict
+from posture.engine.peers import Peer
+from posture.engine.services import backends, service_at
+from posture.errors import InputError
+from posture.model.snapshot import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainedPath:
+    """The verdicts on one path, split by flows; ``ports`` names the Service port mapping
+    (``80/TCP → 8080``) when the path is one backend of a Service address."""
+
+    src: Peer
+    dst: Peer
+    parts: tuple[tuple[Flows, PathVerdict], ...]
+    ports: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """``posture explain``'s answer: one path, or one per backend when DST is a Service
+    address (policy sees the connection after DNAT, §2.1, §4.8)."""
+
+    src: str
+    dst: str
+    universe: Universe
+    paths: tuple[ExplainedPath, ...]
+    service: str = ""  # "namespace/name" when DST is a Service address
+
+
+def resolve_endpoint(index: Index, text: str) -> Peer:
+    """``namespace/pod``, ``node/NAME`` or an IP address → the peer policy sees."""
+    if text.startswith("node/"):
+        node = index.nodes.get(text.removeprefix("node/"))
+        if node is None:
+            raise InputError(f"{text}: no such node")
+        return index.host_peer(node)
+    if "/" in text and not text[0].isdigit() and ":" not in text:
+        ns, name = text.split("/", 1)
+        pod = next((p for p in index.snap.pods if p.namespace == ns and p.name == name), None)
+        if pod is None:
+            raise InputError(f"{text}: no such pod")
+        if pod.host_network:
+            node = index.nodes.get(pod.node)
+            if node is None:
+                raise InputError(f"{text}: hostNetwork pod on unknown node {pod.node!r}")
+            return index.host_peer(node)
+        if not pod.is_workload_endpoint:
+            raise InputError(f"{text}: pod has no IP or is not scheduled (no workload endpoint)")
+        return index.pod_peer(pod)
+    try:
+        return index.peer_for_address(text)
+    except ValueError:
+        raise InputError(f"{text}: expected namespace/pod, node/NAME or an IP address") from None
+
+
+def explain(snapshot: Snapshot, src: str, dst: str, port: str | None = None) -> Explanation:
+    """Why ``src`` can or cannot reach ``dst`` (``namespace/pod``, ``node/NAME`` or an IP
+    address) on ``port`` (``N/PROTO``; default: everything): every deciding step."""
+    index = Index(snapshot)
+    src_peer = resolve_endpoint(index, src)
+    dst_peer = resolve_endpoint(index, dst)
+    space: Flows = index.universe.full()
+    if port:
+        try:
+            space = parse_flow(port, index.universe)
+        except ValueError as e:
+            raise InputError(f"--port {port}: {e}") from None
+    engine = PathEngine(index)
+    svc = service_at(index, dst) if _looks_like_ip(dst) else None
+    if svc is None:
+        path = ExplainedPath(src_peer, dst_peer, tuple(engine.decide(src_peer, dst_peer, space)))
+        return Explanation(src, dst, index.universe, (path,))
+    found = backends(index, svc, space)
+    if not found:
+        raise InputError(
+            f"{dst}: Service {svc.namespace}/{svc.name} has no backend pod for that port"
+        )
+    paths = []
+    for b in found:
+        peer = index.pod_peer(b.pod)
+        paths.append(
+            ExplainedPath(src_peer, peer, tuple(engine.decide(src_peer, peer, b.flows)), b.ports)
+        )
+    return Explanation(src, dst, index.universe, tuple(paths), f"{svc.namespace}/{svc.name}")
+
+
+def _looks_like_ip(text: str) -> bool:
+    return "/" not in text and (text.count(".") == 3 or ":" in text)
