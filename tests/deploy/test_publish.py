@@ -129,7 +129,7 @@ def test_posts_the_json_report_with_a_bearer_token(
 ) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")  # as `kubectl create secret --from-file` keeps it
-    rc, out, err = run(
+    rc, out, err = check_example(
         capsys,
         "--exit-zero",
         "--post-url",
@@ -204,7 +204,7 @@ def test_pushgateway_job_with_a_slash_uses_base64(
     capsys: pytest.CaptureFixture[str], receiver: Receiver
 ) -> None:
     receiver.status = 202  # the Pushgateway answers 202 Accepted (>= 1.3) or 200
-    rc, _, _ = run(
+    rc, _, _ = check_example(
         capsys, "--exit-zero", "--pushgateway", receiver.url, "--pushgateway-job", "prod/eu-1"
     )
     assert rc == 0
@@ -212,7 +212,7 @@ def test_pushgateway_job_with_a_slash_uses_base64(
 
 
 def test_post_and_push_in_one_run(capsys: pytest.CaptureFixture[str], receiver: Receiver) -> None:
-    rc, _, _ = run(
+    rc, _, _ = check_example(
         capsys, "--exit-zero", "--post-url", receiver.url + "/r", "--pushgateway", receiver.url
     )
     assert rc == 0
@@ -232,7 +232,7 @@ def one_error_line(err: str) -> str:
 def test_connection_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/api"
     report = tmp_path / "report.json"
-    rc, _, err = run(
+    rc, _, err = check_example(
         capsys, "--exit-zero", "-o", "json", "--output-file", str(report), "--post-url", url
     )
     assert rc == 3
