@@ -1,7 +1,8 @@
 """The command line: the only place that prints, exits or reads the environment.
 
 Exit codes: 0 clean; 1 findings at or above --fail-on; 2 usage or input error; 3 the cluster
-could not be read or the data is incomplete (unless --allow-incomplete); 4 internal error.
+could not be read or the data is incomplete: kinds unread, or no pod or node to judge (unless
+--allow-incomplete); 4 internal error.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ EPILOG = """exit codes:
   0  ran fully; nothing at or above --fail-on
   1  findings at or above --fail-on (default: high)
   2  usage or input error (bad flag, malformed manifest, invalid selector)
-  3  the cluster could not be read, or coverage is incomplete (unless --allow-incomplete)
+  3  the cluster could not be read, coverage is incomplete, or the input has no pod or
+     no node to judge (unless --allow-incomplete)
   4  internal error
 """
 
@@ -180,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--allow-incomplete",
         action="store_true",
-        help="do not exit 3 when some kinds could not be read",
+        help="do not exit 3 when some kinds could not be read or the input has no pod or no "
+        "node to judge (the report then marks those measures not evaluated)",
     )
     c.add_argument(
         "--baseline",
@@ -402,11 +405,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _exit_code(args: argparse.Namespace, report: Report) -> int:
     if incomplete(report) and not args.allow_incomplete:
-        names = ", ".join(k.kind for k in report.coverage.unknown)
-        print(
-            f"posture: coverage incomplete ({names}); exit 3 (use --allow-incomplete)",
-            file=sys.stderr,
-        )
+        if not report.coverage.complete:
+            names = ", ".join(k.kind for k in report.coverage.unknown)
+            print(
+                f"posture: coverage incomplete ({names}); exit 3 (use --allow-incomplete)",
+                file=sys.stderr,
+            )
+        if report.input_gaps:
+            print(
+                f"posture: input incomplete: {'; '.join(report.input_gaps)}; the measures "
+                "were not evaluated; exit 3 (use --allow-incomplete)",
+                file=sys.stderr,
+            )
         return EXIT_INCOMPLETE
     if args.exit_zero:
         return EXIT_OK
@@ -527,7 +537,11 @@ def cmd_fix(args: argparse.Namespace) -> int:
     analysis = analyse(_snapshot(args))
     report = report_from(analysis)
     plan = plan_fix(analysis, report.findings)
+    if report.input_gaps:
+        print(f"posture: input incomplete: {'; '.join(report.input_gaps)}", file=sys.stderr)
     if plan.empty:
+        if report.input_gaps:  # nothing found in nothing read is not "nothing to fix"
+            return EXIT_INCOMPLETE
         print("posture: nothing for `posture fix` to close", file=sys.stderr)
         return EXIT_OK
     snap = analysis.snapshot

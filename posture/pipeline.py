@@ -25,6 +25,7 @@ from posture.findings.invariants.evaluate import evaluate, refinement
 from posture.findings.invariants.model import Invariant, InvariantResult
 from posture.findings.rules import default_registry
 from posture.history import diff_against
+from posture.model.inputs import InputGaps, input_gaps
 from posture.model.snapshot import Snapshot
 from posture.reachability.classes import NO_REFINEMENT, Refinement, build_classes
 from posture.reachability.matrix import Relation, build_matrix
@@ -52,6 +53,8 @@ _MEASURE_KINDS = {
     "lateral-movement-contained": ("GlobalNetworkPolicy", "NetworkPolicy", "Pod"),
     "encryption-everywhere": ("FelixConfiguration", "Node"),
 }
+# Measures whose subjects include nodes: with no Node read they have nothing to judge.
+_NEEDS_NODES = ("node-services-closed", "encryption-everywhere")
 
 
 def _utc_now() -> datetime:
@@ -100,6 +103,21 @@ def analyse(
     return analysis
 
 
+def _not_evaluated(measure_id: str, gaps: InputGaps) -> str:
+    """Why a measure has no subjects to judge ('' when it has): pods for every measure, nodes
+    too for the node and encryption measures."""
+    lacking = []
+    if gaps.no_pods:
+        lacking.append("pods with a node and an IP")
+    if gaps.no_nodes and measure_id in _NEEDS_NODES:
+        lacking.append("nodes")
+    return f"not evaluated: no {' and no '.join(lacking)} in the input" if lacking else ""
+
+
+def input_gaps_of(snapshot: Snapshot) -> InputGaps:
+    return input_gaps(snapshot.pods, len(snapshot.nodes), snapshot.controllers)
+
+
 def checklist(
     report_findings: list[Finding],
     snapshot: Snapshot,
@@ -109,12 +127,16 @@ def checklist(
 ) -> tuple[Measure, ...]:
     out = []
     unknown_kinds = {k.kind for k in snapshot.coverage.unknown}
+    gaps = input_gaps_of(snapshot)
     for measure_id, title in MEASURES:
         check_ids = tuple(r.info.id for r in registry if r.info.measure == measure_id)
         found = [f for f in report_findings if f.check_id in check_ids]
         missing = sorted(unknown_kinds & set(_MEASURE_KINDS.get(measure_id, ())))
+        not_evaluated = _not_evaluated(measure_id, gaps)
         if found:
             status, reason = MeasureStatus.FAILED, f"{len(found)} finding(s)"
+        elif not_evaluated:
+            status, reason = MeasureStatus.UNKNOWN, not_evaluated
         elif missing:
             status, reason = MeasureStatus.UNKNOWN, f"could not read: {', '.join(missing)}"
         elif not check_ids:
@@ -224,9 +246,11 @@ def report_from(
         stats=stats,
         reach=reach,
         invariants=tuple(results),
+        input_gaps=input_gaps_of(snapshot).lines(),
     )
 
 
 def incomplete(report: Report) -> bool:
-    """Some kind could not be read (forbidden, failed): the report cannot be trusted whole."""
-    return not report.coverage.complete
+    """Some kind could not be read (forbidden, failed), or the input lacked what the measures
+    judge (no pod, no node): the report cannot be trusted whole."""
+    return not report.coverage.complete or bool(report.input_gaps)

@@ -172,9 +172,53 @@ def test_fix_command_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert target.read_text().startswith("# posture fix")
 
 
+CLEAN = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 10.0.0.1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a}
+spec: {nodeName: n1, containers: [{name: c, image: x}]}
+status: {podIP: 10.244.0.2, phase: Running}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: deny}
+spec: {selector: all(), types: [Ingress, Egress]}
+---
+apiVersion: projectcalico.org/v3
+kind: FelixConfiguration
+metadata: {name: default}
+spec: {wireguardEnabled: true}
+---
+apiVersion: projectcalico.org/v3
+kind: KubeControllersConfiguration
+metadata: {name: default}
+spec: {controllers: {node: {hostEndpoint: {autoCreate: Enabled}}}}
+"""
+
+
 def test_nothing_to_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    (tmp_path / "cluster.yaml").write_text(CLEAN)
     assert main(["fix", "--from", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
     assert out == ""
-    assert "nothing" in err
+    assert "nothing for `posture fix` to close" in err
+
+
+def test_nothing_read_is_not_nothing_to_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    assert main(["fix", "--from", str(tmp_path)]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "no Pod was read" in err
+    assert "nothing" not in err

@@ -106,6 +106,10 @@ class Snapshot:
     auto_host_endpoints: bool = False
     calico_present: bool = True
     coverage: Coverage = field(default_factory=Coverage)
+    # Controllers in the input (kind, count): their pods are not made up from the template.
+    # Said only when no pod was read; a live read lists only the DaemonSets it needs, so this
+    # describes the input rather than the cluster and takes no part in equality.
+    controllers: tuple[tuple[str, int], ...] = field(default=(), compare=False)
     source: str = ""
     cluster: str = ""
     context: str = ""

@@ -92,6 +92,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "findings": len(report.findings),
             "suppressed": len(report.suppressed),
             "stats": dict(sorted(report.stats.items())),
+            "inputGaps": list(report.input_gaps),
         },
         "checklist": [
             {

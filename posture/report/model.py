@@ -78,6 +78,9 @@ class Report:
     changes: Changes | None = None
     # Each organisation invariant checked (``--invariants``) with its offending pairs.
     invariants: tuple[InvariantResult, ...] = ()
+    # What the input lacked for the measures (no pod, no node, …) and how to get it; a report
+    # with gaps is incomplete: its measures are not evaluated, never passed.
+    input_gaps: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}

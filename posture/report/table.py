@@ -14,7 +14,7 @@ from posture.findings.base import Severity
 from posture.report.model import MeasureStatus, Report
 
 WIDTH = 100
-_MARK = {MeasureStatus.PASSED: "PASS", MeasureStatus.FAILED: "FAIL", MeasureStatus.UNKNOWN: "????"}
+_MARK = {MeasureStatus.PASSED: "PASS", MeasureStatus.FAILED: "FAIL", MeasureStatus.UNKNOWN: "----"}
 _COLOUR = {
     Severity.CRITICAL: "\033[1;31m",
     Severity.HIGH: "\033[31m",
@@ -50,6 +50,11 @@ def render_table(report: Report, *, color: bool = False, wide: bool = False) -> 
         lines.append("COVERAGE INCOMPLETE — verdicts that depend on these kinds are unknown:")
         for k in report.coverage.unknown:
             lines.append(f"  {k.kind} ({k.api_group or 'core'}): {k.status.value}: {k.reason}")
+    if report.input_gaps:
+        lines.append("")
+        lines.append("INPUT INCOMPLETE — measures without subjects are not evaluated:")
+        for gap in report.input_gaps:
+            lines.append(_wrap(gap, "  "))
     lines.append("")
     lines.append("Measures")
     for m in report.checklist:
@@ -61,6 +66,7 @@ def render_table(report: Report, *, color: bool = False, wide: bool = False) -> 
         "Findings: "
         + ", ".join(f"{n} {sev}" for sev, n in summary.items() if n)
         + ("" if report.findings else "none")
+        + (" (input incomplete: see above)" if report.input_gaps else "")
     )
     rows = []
     for f in report.findings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -29,6 +30,7 @@ from posture.model.endpoints import (
     ServiceAccount,
     WireguardState,
 )
+from posture.model.inputs import CONTROLLER_KINDS
 from posture.model.meta import Labels, ObjectRef, SourceLocation
 from posture.model.net import IPSet, parse_protocol
 from posture.model.policy import Action, Policy, PolicyKind, Profile, Rule, Tier
@@ -280,6 +282,7 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
         auto_host_endpoints=auto_hep,
         calico_present=_calico_present(b, inv),
         coverage=_coverage(b, inv),
+        controllers=_controllers(inv),
         source=inv.provenance.source,
         cluster=inv.provenance.cluster,
         context=inv.provenance.context,
@@ -287,6 +290,16 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
         posture_annotations=MappingProxyType(convert_misc.posture_annotations(inv.objects)),
         locations=MappingProxyType(b.locations),
     )
+
+
+def _controllers(inv: RawInventory) -> tuple[tuple[str, int], ...]:
+    """Controllers given as input, by kind: named when no pod is there to analyse."""
+    found = Counter(
+        str(o.get("kind"))
+        for o in inv.objects
+        if isinstance(o, dict) and o.get("kind") in CONTROLLER_KINDS
+    )
+    return tuple(sorted(found.items()))
 
 
 def _coverage(b: _Builder, inv: RawInventory) -> Coverage:

@@ -49,12 +49,32 @@ def rendered() -> list[dict[str, Any]]:
     return kustomize(DEPLOY)
 
 
+def add_workload(cluster: LiveCluster) -> None:
+    """One node and one running pod on it: without them a check has nothing to judge and
+    exits 3 (input incomplete), as it should on an empty cluster."""
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}}
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app"}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "app", "labels": {"app": "web"}},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "web", "image": "nginx"}]},
+    }
+    cluster.kube.create_all([node, namespace, pod])
+    cluster.kube.patch_status(node, {"addresses": [{"type": "InternalIP", "address": "10.0.0.10"}]})
+    cluster.kube.patch_status(
+        pod,
+        {"podIP": "10.244.0.2", "podIPs": [{"ip": "10.244.0.2"}], "phase": "Running"},
+    )
+
+
 @pytest.fixture(scope="session")
 def deploy_v1_cluster(start_live_cluster: Callable[[str], LiveCluster]) -> LiveCluster:
     """A server with Calico's crd.projectcalico.org/v1 CRDs and the operator's Installation."""
     cluster = start_live_cluster("deploy-v1")
     cluster.kube.install_crds(CRDS / "crd.projectcalico.org")
     cluster.kube.install_crds(CRDS / "operator.tigera.io")
+    add_workload(cluster)
     return cluster
 
 
@@ -63,4 +83,5 @@ def deploy_v3_cluster(start_live_cluster: Callable[[str], LiveCluster]) -> LiveC
     """A server with Calico's native projectcalico.org/v3 CRDs."""
     cluster = start_live_cluster("deploy-v3")
     cluster.kube.install_crds(CRDS / "projectcalico.org")
+    add_workload(cluster)
     return cluster

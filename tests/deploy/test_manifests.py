@@ -334,6 +334,7 @@ def test_clusterrole_alone_reads_a_complete_report(
     assert rc != 3, err
     doc = json.loads(report.read_text())
     assert doc["kind"] == "PostureReport"
+    assert doc["coverage"]["complete"] is True
 
 
 @pytest.mark.live
