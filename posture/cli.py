@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 from posture import sources
 from posture._version import __version__
 from posture.errors import ConfigError, PostureError
+from posture.files import write_atomic
 from posture.findings.base import Severity
 from posture.history import diff_documents, load_report, where
 from posture.model.coverage import KindCoverage, ReadStatus
@@ -224,7 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input(e)
     e.add_argument("-o", "--output", default="table", choices=["table", "json"])
 
-    s = sub.add_parser("snapshot", help="write everything read into a snapshot file")
+    s = sub.add_parser(
+        "snapshot",
+        help="write what was read into a snapshot file (sanitised: no env values, no secrets)",
+        description="Write the objects read into a versioned JSON snapshot that `--from` "
+        "reads back. Sanitised, because snapshots get shared: it keeps only what posture "
+        "uses, with no Secrets or ConfigMaps, no container env except FELIX_* settings, no "
+        "commands, arguments or volumes, no last-applied-configuration annotations or "
+        "managedFields.",
+    )
     _add_input(s)
     s.add_argument(
         "-o",
@@ -331,15 +339,7 @@ def _write(text: str, path: Path | None) -> None:
     if path is None:
         sys.stdout.write(text)
         return
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"))
 
 
 def _render(report: Report, fmt: str, path: Path | None = None) -> str:
@@ -523,11 +523,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
+    from posture.sources.sanitise import SUMMARY as SANITISED
     from posture.sources.snapshot_file import write_snapshot
 
     inv = _inventory(args)
     build_snapshot(inv)  # validate before writing
-    write_snapshot(inv, args.output_file)
+    kept = write_snapshot(inv, args.output_file)
+    if not args.quiet:
+        print(f"posture: wrote {args.output_file} ({kept:,} objects; {SANITISED})", file=sys.stderr)
     return EXIT_OK
 
 

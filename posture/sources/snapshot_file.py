@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from posture.errors import InputError
+from posture.files import write_atomic
 from posture.model.coverage import Coverage, KindCoverage, ReadStatus
 from posture.model.meta import SourceLocation
 from posture.model.snapshot import Snapshot
 from posture.sources.base import Provenance, RawInventory
 from posture.sources.convert import ConvertOptions, build_snapshot
+from posture.sources.sanitise import sanitise
 
 API_VERSION = "posture.dev/v1alpha1"
 KIND = "Snapshot"
@@ -39,33 +39,30 @@ def is_snapshot_file(path: Path) -> bool:
 
 
 def to_document(inv: RawInventory) -> dict[str, Any]:
+    """The file's content: provenance, coverage and the objects, sanitised (see
+    :mod:`posture.sources.sanitise`)."""
     prov = asdict(inv.provenance)
     prov["felix_env"] = dict(inv.provenance.felix_env)
+    kept = [o for o in (sanitise(obj) for obj in inv.objects) if o is not None]
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
         "schemaVersion": SCHEMA_VERSION,
         "metadata": prov,
         "coverage": [{**asdict(k), "status": k.status.value} for k in inv.coverage.kinds],
-        "objects": inv.objects,
+        "objects": kept,
     }
 
 
-def write_snapshot(inv: RawInventory, path: Path) -> None:
-    """Write atomically: a temporary file in the same directory, then rename."""
+def write_snapshot(inv: RawInventory, path: Path) -> int:
+    """Write atomically (honouring the umask); returns the number of objects kept."""
     # apiVersion and kind first, so the kind can be recognised from the first bytes.
-    data = json.dumps(to_document(inv), separators=(",", ":")).encode()
+    doc = to_document(inv)
+    data = json.dumps(doc, separators=(",", ":")).encode()
     if path.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
+    return len(doc["objects"])
 
 
 def read_snapshot(path: Path) -> RawInventory:
