@@ -14,8 +14,10 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+import posture
 from posture.cli import main
 from posture.report.formats import Format
+from posture.sources.invariants import load_invariants
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(ROOT / "examples" / "cluster")
@@ -290,3 +292,12 @@ def test_the_evidence_is_what_explain_shows_for_the_example_pair(
         assert shown == f["because"], (src, dst)
         checked += 1
     assert checked == 3  # kubelet, DNS and encryption; the etcd example comes from outside
+
+
+def test_the_library_gives_the_same_invariant_results(capsys: pytest.CaptureFixture[str]) -> None:
+    options = posture.CheckOptions(invariants=load_invariants([Path(INVARIANTS)]))
+    report = posture.check(posture.load_snapshot([EXAMPLE]), options)
+    doc = _json(capsys, "--from", EXAMPLE, "--invariants", INVARIANTS)
+    assert [(r.name, r.violations) for r in report.invariants] == [
+        (r["name"], r["violations"]) for r in doc["invariants"]
+    ]
