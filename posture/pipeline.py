@@ -24,6 +24,7 @@ from posture.findings.invariants.evaluate import RULES as INVARIANT_RULES
 from posture.findings.invariants.evaluate import evaluate, refinement
 from posture.findings.invariants.model import Invariant, InvariantResult
 from posture.findings.rules import default_registry
+from posture.findings.rules.default_deny import EXCLUDED_BY_DESIGN
 from posture.history import diff_against
 from posture.model.inputs import InputGaps, input_gaps
 from posture.model.snapshot import Snapshot
@@ -53,6 +54,8 @@ _MEASURE_KINDS = {
     "lateral-movement-contained": ("GlobalNetworkPolicy", "NetworkPolicy", "Pod"),
     "encryption-everywhere": ("FelixConfiguration", "Node"),
 }
+# Checks whose findings explain a measure rather than fail it (deliberate, documented choices).
+EXPLAINS_MEASURE = frozenset({EXCLUDED_BY_DESIGN.id})
 # Measures whose subjects include nodes: with no Node read they have nothing to judge.
 _NEEDS_NODES = ("node-services-closed", "encryption-everywhere")
 
@@ -130,7 +133,15 @@ def checklist(
     gaps = input_gaps_of(snapshot)
     for measure_id, title in MEASURES:
         check_ids = tuple(r.info.id for r in registry if r.info.measure == measure_id)
-        found = [f for f in report_findings if f.check_id in check_ids]
+        in_measure = [f for f in report_findings if f.check_id in check_ids]
+        # A deliberate, documented choice (the system namespaces a default-deny leaves out)
+        # explains the measure instead of failing it.
+        notes = [
+            f"{f.title}: {', '.join(s.name for s in f.subjects)}"
+            for f in in_measure
+            if f.check_id in EXPLAINS_MEASURE
+        ]
+        found = [f for f in in_measure if f.check_id not in EXPLAINS_MEASURE]
         missing = sorted(unknown_kinds & set(_MEASURE_KINDS.get(measure_id, ())))
         not_evaluated = _not_evaluated(measure_id, gaps)
         if found:
@@ -143,6 +154,8 @@ def checklist(
             status, reason = MeasureStatus.UNKNOWN, "no check evaluates this measure yet"
         else:
             status, reason = MeasureStatus.PASSED, ""
+        if notes and status is not MeasureStatus.UNKNOWN:
+            reason = "; ".join(filter(None, [reason, *sorted(set(notes))]))
         out.append(
             Measure(measure_id, title, status, check_ids, tuple(f.id for f in found), reason)
         )

@@ -25,6 +25,7 @@ CATALOGUE = {
     "PST-DENY-003": Severity.MEDIUM,
     "PST-DENY-004": Severity.HIGH,
     "PST-DENY-005": Severity.HIGH,
+    "PST-DENY-006": Severity.LOW,
     "PST-ENC-001": Severity.HIGH,
     "PST-ENC-002": Severity.HIGH,
     "PST-ENC-003": Severity.MEDIUM,
@@ -40,8 +41,9 @@ CATALOGUE = {
     "PST-CAL-001": Severity.MEDIUM,
 }
 
-# Findings that contradict the example's premise (a Calico cluster) cannot appear in it.
-NOT_IN_EXAMPLE = {"PST-CAL-001"}
+# Findings that contradict the example's premise (a Calico cluster) cannot appear in it, nor the
+# recommended exclusion of the system namespaces (the example has no working default-deny).
+NOT_IN_EXAMPLE = {"PST-CAL-001", "PST-DENY-006"}
 
 
 def test_the_default_registry_holds_exactly_the_catalogue() -> None:

@@ -14,6 +14,7 @@ from tests.support.builders import felix, gnp
 FEEDS = {
     "cluster-default-deny": (
         "PST-DENY-001",
+        "PST-DENY-006",
         "PST-DENY-002",
         "PST-DENY-003",
         "PST-DENY-004",

@@ -11,9 +11,11 @@ from collections.abc import Hashable, Iterable
 
 from posture.engine.chain import evaluate
 from posture.engine.index import Index
-from posture.engine.peers import Peer
+from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Decision
 from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity
+from posture.findings.exclusion import exclusion, still_open
+from posture.findings.ports import NODE_SERVICES
 from posture.findings.rules.common import anonymous_peer, namespace_subjects, pods_phrase
 from posture.findings.shadow import local_signature
 from posture.model.policy import Direction
@@ -70,9 +72,9 @@ def compute_default_open(a: Analysis) -> dict[Direction, list[EndpointClass]]:
 
 
 def no_default_deny(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
-    open_by_dir = a.default_open
     for direction in (Direction.INGRESS, Direction.EGRESS):
-        classes = open_by_dir[direction]
+        # System namespaces left out as Calico recommends are PST-DENY-006, not this.
+        classes = still_open(a, direction)
         if not classes:
             continue
         phrase, pods = pods_phrase(classes)
@@ -89,5 +91,74 @@ def no_default_deny(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         )
 
 
+EXCLUDED_BY_DESIGN = RuleInfo(
+    "PST-DENY-006",
+    Severity.LOW,
+    "System namespaces excluded from the default-deny, as Calico recommends",
+    MEASURE,
+    "Nothing to change for the exclusion itself; give the system namespaces' pods policies of "
+    "their own where the reach listed is more than they need (their exposure to the outside, "
+    "if any, is reported separately).",
+)
+
+
+def _reach(a: Analysis, classes: Iterable[EndpointClass]) -> list[str]:
+    """What pods of ``classes`` can still do that a default-deny would have stopped."""
+    ids = {id(c) for c in classes}
+    universe = a.index.universe
+    from_outside = to_outside = False
+    services: set[str] = set()
+    namespaces: set[str] = set()
+    for cell in a.matrix.cells:
+        if not cell.allowed:
+            continue
+        if id(cell.dst) in ids and cell.src.kind is PeerKind.EXTERNAL and not cell.src.rep.owners:
+            from_outside = True
+        if id(cell.src) not in ids:
+            continue
+        if cell.dst.kind is PeerKind.EXTERNAL:
+            to_outside = True
+        elif cell.dst.kind is PeerKind.HOST:
+            services |= {s.name for s in NODE_SERVICES if cell.allowed & s.flows(universe)}
+        elif cell.dst.kind is PeerKind.POD and cell.dst.namespace != cell.src.namespace:
+            namespaces.add(cell.dst.namespace)
+    out = []
+    if from_outside:
+        out.append("accept connections from outside the cluster (see PST-LAT-003)")
+    if to_outside:
+        out.append("open connections to outside the cluster")
+    if services:
+        names = [s.name for s in NODE_SERVICES if s.name in services]  # most serious first
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        out.append(f"reach node services ({shown})")
+    if namespaces:
+        out.append(f"reach pods in {len(namespaces)} other namespace(s)")
+    return out
+
+
+def excluded_by_design(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
+    found = [e for d in Direction if (e := exclusion(a, d)) is not None]
+    if not found:
+        return
+    classes = list({id(c): c for e in found for c in e.classes}.values())
+    policies = sorted({str(p.ref) for e in found for p in e.policies})
+    directions = " and ".join(e.direction.value.lower() for e in found)
+    phrase, pods = pods_phrase(classes)
+    reach = _reach(a, classes)
+    can = f" They can still {'; '.join(reach)}." if reach else ""
+    yield Finding(
+        check_id=info.id,
+        severity=info.severity,
+        title=info.title,
+        message=f"{', '.join(policies)} denies every other pod by default but leaves out "
+        f"{phrase} ({directions}), as Calico's recommended default deny does: their "
+        f"unmentioned traffic falls through to the namespace profile's Allow.{can}",
+        subjects=namespace_subjects(c.namespace for c in classes),
+        remediation=info.remediation,
+        count=pods,
+    )
+
+
 def register(registry: Registry) -> None:
     registry.add(NO_DEFAULT_DENY, no_default_deny)
+    registry.add(EXCLUDED_BY_DESIGN, excluded_by_design)

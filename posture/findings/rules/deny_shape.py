@@ -18,6 +18,7 @@ from posture.findings.base import (
     Subject,
     steps_text,
 )
+from posture.findings.exclusion import still_open
 from posture.findings.rules.common import namespace_subjects, pods_phrase
 from posture.findings.shadow import early_denies
 from posture.model.policy import Action, Direction, Policy, PolicyKind, Rule
@@ -132,7 +133,7 @@ def _policy_subject(p: Policy) -> Subject:
 def one_direction(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     """Every pod is default-denied in one direction, while traffic nobody mentions still
     falls through to the namespace profile's Allow in the other."""
-    open_by_dir = a.default_open
+    open_by_dir = {d: still_open(a, d) for d in Direction}
     if not _pod_classes(a):
         return
     for covered, missing in (
@@ -161,12 +162,14 @@ def misses_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     """A global default-deny that isolates most pods, while the pods it does not select fall
     through to the profile's Allow (no other policy isolates them)."""
     for d in Direction:
-        open_ids = {id(c) for c in a.default_open[d]}
+        # System namespaces left out as Calico recommends are PST-DENY-006, not a miss.
+        still = still_open(a, d)
+        open_ids = {id(c) for c in still}
         if not open_ids:
             continue
         for p, selected in _wide_global(a, d):
             chosen = {id(c) for c in selected}
-            missed = [c for c in a.default_open[d] if id(c) not in chosen]
+            missed = [c for c in still if id(c) not in chosen]
             # It must be a working default-deny where it applies, and miss someone.
             if not missed or chosen & open_ids:
                 continue

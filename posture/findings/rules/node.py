@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 from posture.engine.flows import EMPTY, Flows
@@ -18,9 +19,11 @@ from posture.findings.base import (
     Subject,
     steps_text,
 )
+from posture.findings.exclusion import excluded_ids
 from posture.findings.ports import NODE_SERVICES
 from posture.findings.rules.common import anonymous_peer, evidence, node_subjects, pods_phrase
-from posture.model.net import PortSet
+from posture.model.net import IPSet, PortSet
+from posture.model.policy import Direction
 from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell, Relation
 
@@ -73,8 +76,12 @@ def _where(relation: Relation) -> str:
 
 
 def _pod_to_host_cells(a: Analysis) -> Iterable[Cell]:
+    """Allowed pod → node paths, except from pods left out of the default-deny by design
+    (their reach is listed by PST-DENY-006)."""
+    excluded = excluded_ids(a, Direction.EGRESS)
     for c in a.matrix.cells:
-        if c.src.kind is PeerKind.POD and c.dst.kind is PeerKind.HOST and c.allowed:
+        pod_to_host = c.src.kind is PeerKind.POD and c.dst.kind is PeerKind.HOST
+        if pod_to_host and c.allowed and id(c.src) not in excluded:
             yield c
 
 
@@ -337,10 +344,46 @@ WORLD_TO_NODES = RuleInfo(
 )
 
 
+# Address space that is not routed on the internet: RFC 1918 (IPv4 private), RFC 6598 (shared
+# address space, carrier-grade NAT) and RFC 4193 (IPv6 unique local). A range inside it can only
+# be reached from networks the operator's own routing connects, unlike "any address".
+PRIVATE = IPSet.from_cidrs(
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"]
+)
+
+
+def _range(region: IPSet) -> str:
+    """A range's CIDRs when there are one or two, else its first and last address."""
+    cidrs = region.to_cidrs()
+    return ", ".join(cidrs) if len(cidrs) <= 2 else f"{cidrs[0].split('/')[0]} – {_last(region)}"
+
+
+def _last(region: IPSet) -> str:
+    if region.v4_intervals:
+        return str(ipaddress.IPv4Address(region.v4_intervals[-1][1]))
+    return str(ipaddress.IPv6Address(region.v6_intervals[-1][1]))
+
+
+def _addresses(region: IPSet) -> int:
+    return sum(hi - lo + 1 for lo, hi in (*region.v4_intervals, *region.v6_intervals))
+
+
+def _outside_severity(worst: Severity, private: bool) -> Severity:
+    """From the internet: the service's own severity (the API server: medium, not the expected
+    info). From a private range a policy names: one step lower, at most medium, because only
+    networks the operator routes can use it."""
+    severity = Severity.MEDIUM if worst is Severity.INFO else worst
+    if not private:
+        return severity
+    return Severity.MEDIUM if severity.rank >= Severity.HIGH.rank else Severity.LOW
+
+
 def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     """Addresses outside the cluster (not a named network set) that reach node services.
-    The API server port is meant for pods, but from outside it is a finding of its own."""
-    groups: dict[tuple[str, tuple[str, ...]], list[tuple[Cell, list[Hit]]]] = {}
+    The API server port is meant for pods, but from outside it is a finding of its own.
+    A private range (a host policy allowing the node subnet, say) is told apart from the
+    internet: it names the range and how many addresses besides the cluster's it holds."""
+    groups: dict[tuple[str, bool, tuple[str, ...]], list[tuple[Cell, list[Hit]]]] = {}
     for cell in a.matrix.cells:
         if cell.src.kind is not PeerKind.EXTERNAL or cell.dst.kind is not PeerKind.HOST:
             continue
@@ -348,27 +391,39 @@ def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             continue
         hits = sorted(_services_hit(a, cell, cell.allowed), key=lambda h: (-h[1].rank, h[0]))
         if hits:
-            key = (cell.dst.id, tuple(h[0] for h in hits))
+            private = cell.src.rep.region.issubset(PRIVATE)
+            key = (cell.dst.id, private, tuple(h[0] for h in hits))
             groups.setdefault(key, []).append((cell, hits))
-    for (_, names), items in groups.items():
+    for (_, private, names), items in groups.items():
         cell, hits = items[0]
-        # From outside, the API server is exposure too (medium), not the expected info.
         worst = max((h[1] for h in hits), key=lambda s: s.rank)
-        severity = Severity.MEDIUM if worst is Severity.INFO else worst
+        severity = _outside_severity(worst, private)
+        services = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        if private:
+            ranges = ", ".join(_range(c.src.rep.region) for c, _ in items[:3])
+            count = sum(_addresses(c.src.rep.region) for c, _ in items)
+            title = f"Node services reachable from a private range outside the cluster: {services}"
+            who = (
+                f"Addresses of the private range {ranges}"
+                + (f" and {len(items) - 3} more" if len(items) > 3 else "")
+                + f" ({count:,} addresses that are not the cluster's nodes or pods; "
+                "not routed on the internet)"
+            )
+        else:
+            title = f"{info.title}: {services}"
+            who = f"Addresses outside the cluster ({cell.src.name})"
         yield Finding(
             check_id=info.id,
             severity=severity,
-            title=f"{info.title}: {', '.join(names[:3])}"
-            + (f" and {len(names) - 3} more" if len(names) > 3 else ""),
-            message=f"Addresses outside the cluster ({cell.src.name}) can reach "
-            f"{_service_list(hits)} on {cell.dst.name}.",
+            title=title,
+            message=f"{who} can reach {_service_list(hits)} on {cell.dst.name}.",
             subjects=node_subjects(cell.dst),
             path=PathInfo(cell.src.name, cell.dst.name, cell.allowed.describe(), "-"),
             encrypted="false",
             because=steps_text(evidence(cell, hits[0][2])),
             remediation=info.remediation,
             count=cell.dst.size,
-            key_extra="|".join(names),
+            key_extra="|".join(names) + ("|private" if private else ""),
         )
 
 
