@@ -196,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--suppressions",
         type=Path,
         metavar="FILE",
-        help="YAML list of {check, namespace?, name?, reason, expires?} accepted risks",
+        help="YAML list of {check, namespace?, name?, kind?, id?, reason, expires?} accepted "
+        "risks (id: one finding's id); entries that match nothing are warned about",
     )
     c.add_argument(
         "--invariants",
@@ -396,6 +397,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     snapshot = _snapshot(args)
     timer("load")
     report = check(snapshot, options, timer=timer)
+    for warning in report.suppression_warnings:
+        print(f"posture: warning: {warning}", file=sys.stderr)
     text = _render(report, args.output, args.output_file)
     _write(text, args.output_file)
     _publish(args, report, text if args.output == "json" else None, post_token)

@@ -4,12 +4,17 @@ Two sources of rules:
 
 * annotations on a Namespace or workload — ``posture.dev/ignore: PST-NODE-001,PST-DENY-001``
   with ``posture.dev/ignore-reason`` and optionally ``posture.dev/ignore-until: YYYY-MM-DD``;
-* a YAML file (``--suppressions FILE``): a list of ``{check, namespace?, name?, reason,
-  expires?}`` where ``check``, ``namespace`` and ``name`` are globs.
+* a YAML file (``--suppressions FILE``): a list of ``{check, namespace?, name?, kind?, id?,
+  reason, expires?}`` where ``check``, ``namespace``, ``name`` and ``id`` are globs; ``id``
+  matches a finding's own id (``PST-NODE-001-0123456789ab``), for accepting exactly one finding.
 
 A finding is suppressed only when *every* subject it names is covered by a rule for its check
 (a finding about five namespaces stays open if one of them is not exempted): suppressing must
-never hide something nobody accepted. Suppressed findings move to ``Report.suppressed`` with
+never hide something nobody accepted. A finding about who reaches which nodes (pods or
+namespaces reaching node services) is accepted from either side: every source covered ("the
+monitoring namespace may scrape kubelets") or every node covered ("these nodes' exposure is
+accepted"). A rule or annotation that suppresses nothing is reported as a warning, since it is
+usually a typo or a risk that went away. Suppressed findings move to ``Report.suppressed`` with
 their reason and are counted in the summary. A rule past its expiry date, or an annotation
 without a reason, suppresses nothing and becomes a finding itself (``PST-SUP-001``/``002``), so
 an accepted risk comes back to the table when its acceptance runs out.
@@ -51,6 +56,20 @@ class Rule:
     name: str | None = None  # glob over subject names; None = any
     kind: str | None = None  # subject kind; None = any
     expires: dt.date | None = None
+    id: str | None = None  # glob over finding ids; such a rule matches ids, never subjects
+
+    def describe(self) -> str:
+        scope = ", ".join(
+            f"{k} {v}"
+            for k, v in (
+                ("id", self.id),
+                ("namespace", self.namespace),
+                ("kind", self.kind),
+                ("name", self.name),
+            )
+            if v is not None
+        )
+        return f"{self.origin} ({self.check}{'; ' + scope if scope else ''})"
 
     def covers(self, check_id: str, subject: Subject | None) -> bool:
         if not fnmatch.fnmatchcase(check_id, self.check):
@@ -92,12 +111,18 @@ def parse_rules(doc: Any, origin: str) -> list[Rule]:
         where = f"{origin}: suppressions[{i}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: expected a mapping")
-        unknown = set(entry) - {"check", "namespace", "name", "kind", "reason", "expires"}
+        unknown = set(entry) - {"check", "namespace", "name", "kind", "reason", "expires", "id"}
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-        check = entry.get("check")
+        finding_id = _opt(entry.get("id"))
+        check = entry.get("check", "*" if finding_id else None)
         if not isinstance(check, str) or not check.strip():
-            raise ConfigError(f"{where}.check: required (a check id such as PST-NODE-001)")
+            raise ConfigError(
+                f"{where}.check: required (a check id such as PST-NODE-001), or give the "
+                "finding's id"
+            )
+        if finding_id is not None and any(entry.get(k) is not None for k in _SCOPES):
+            raise ConfigError(f"{where}.id: an id rule takes no namespace, name or kind")
         reason = entry.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise ConfigError(f"{where}.reason: required — say why this risk is accepted")
@@ -111,9 +136,13 @@ def parse_rules(doc: Any, origin: str) -> list[Rule]:
                 name=_opt(entry.get("name")),
                 kind=_opt(entry.get("kind")),
                 expires=None if expires is None else _date(expires, f"{where}.expires"),
+                id=finding_id,
             )
         )
     return rules
+
+
+_SCOPES = ("namespace", "name", "kind")
 
 
 def _opt(value: Any) -> str | None:
@@ -199,6 +228,33 @@ def _note(rule: Rule) -> str:
     return f"{rule.origin}: {rule.reason}{until}"
 
 
+def _covering(f: Finding, active: list[Rule]) -> list[Rule]:
+    """The rules that together accept ``f`` ([] when it stays open)."""
+    by_id = next(
+        (
+            r
+            for r in active
+            if r.id is not None
+            and fnmatch.fnmatchcase(f.id, r.id)
+            and fnmatch.fnmatchcase(f.check_id, r.check)
+        ),
+        None,
+    )
+    if by_id is not None:
+        return [by_id]
+    scoped = [r for r in active if r.id is None]
+    subjects: list[Subject | None] = list(f.subjects) or [None]
+    nodes: list[Subject | None] = [s for s in subjects if s is not None and s.kind == "Node"]
+    sources: list[Subject | None] = [s for s in subjects if s is None or s.kind != "Node"]
+    # Who reaches which nodes: either side accepted is enough; otherwise every subject.
+    sides: list[list[Subject | None]] = [sources, nodes] if nodes and sources else [subjects]
+    for side in sides:
+        covering = [next((r for r in scoped if r.covers(f.check_id, s)), None) for s in side]
+        if all(covering):
+            return [r for r in covering if r is not None]
+    return []
+
+
 def apply_suppressions(
     report: Report,
     rules: Iterable[Rule],
@@ -206,7 +262,8 @@ def apply_suppressions(
     today: dt.date,
     annotations: AnnotationIndex | None = None,
 ) -> Report:
-    """Move covered findings to ``report.suppressed``; add findings for expired rules."""
+    """Move covered findings to ``report.suppressed``; add findings for expired rules; warn
+    about rules that suppressed nothing."""
     active: list[Rule] = []
     extra: list[Finding] = []
     ann_rules, problems = rules_from_annotations(annotations or {})
@@ -223,24 +280,31 @@ def apply_suppressions(
     kept: list[Finding] = []
     suppressed = list(report.suppressed)
     notes = dict(report.suppression_notes)
+    used: set[int] = set()
     for f in report.findings:
-        subjects: list[Subject | None] = list(f.subjects) or [None]
-        covering = [next((r for r in active if r.covers(f.check_id, s)), None) for s in subjects]
-        if all(covering):
+        covering = _covering(f, active)
+        if covering:
             suppressed.append(f)
-            notes[f.id] = "; ".join(dict.fromkeys(_note(r) for r in covering if r))
+            used.update(id(r) for r in covering)
+            notes[f.id] = "; ".join(dict.fromkeys(_note(r) for r in covering))
         else:
             kept.append(f)
     kept.extend(extra)
     kept.sort(key=lambda f: (-f.severity.rank, f.check_id, f.id))
     gone = {f.id for f in suppressed}
     checklist = tuple(_without(m, gone) for m in report.checklist)
+    unmatched = tuple(
+        dict.fromkeys(
+            f"suppression {r.describe()} matched no finding" for r in active if id(r) not in used
+        )
+    )
     return dataclasses.replace(
         report,
         findings=tuple(kept),
         suppressed=tuple(suppressed),
         suppression_notes=notes,
         checklist=checklist,
+        suppression_warnings=report.suppression_warnings + unmatched,
     )
 
 

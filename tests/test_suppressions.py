@@ -188,3 +188,134 @@ def test_cli_suppressions_file(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "PST-NODE-002" not in {f["checkId"] for f in doc["findings"]}
     assert EXPIRED_CHECK in {f["checkId"] for f in doc["findings"]}
     assert doc["summary"]["suppressed"] == len(doc["suppressed"]) > 0
+
+
+# A node finding as the node rules write it: who reaches (pods) and what is reached (nodes).
+SCRAPE = Finding(
+    "PST-NODE-001",
+    Severity.CRITICAL,
+    "Pods can reach node-level services (other nodes): kubelet API",
+    "monitoring pods reach the kubelet",
+    subjects=(
+        Subject("Pod", "prometheus-0", "monitoring", "v1"),
+        Subject("Node", "worker-1", api_version="v1"),
+        Subject("Node", "worker-2", api_version="v1"),
+    ),
+)
+MIXED = Finding(
+    "PST-NODE-001",
+    Severity.CRITICAL,
+    "Pods can reach node-level services (other nodes): kubelet API",
+    "monitoring and shop pods reach the kubelet",
+    subjects=(
+        Subject("Pod", "prometheus-0", "monitoring", "v1"),
+        Subject("Pod", "web-0", "shop", "v1"),
+        Subject("Node", "worker-1", api_version="v1"),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "suppressed"),
+    [
+        ({"namespace": "monitoring"}, {SCRAPE.id}),  # the usual accepted risk
+        ({"namespace": "monitoring", "name": "prometheus-*"}, {SCRAPE.id}),
+        ({"kind": "Node", "name": "worker-*"}, {SCRAPE.id, MIXED.id}),  # the nodes' side
+        ({"namespace": "shop"}, set()),  # one source of MIXED is not accepted
+        ({"kind": "Node", "name": "worker-1"}, {MIXED.id}),  # SCRAPE reaches worker-2 too
+    ],
+)
+def test_node_findings_are_suppressed_by_their_sources_or_their_nodes(
+    entry: dict[str, str], suppressed: set[str]
+) -> None:
+    rules = parse_rules([{"check": "PST-NODE-001", "reason": "accepted", **entry}], "s.yaml")
+    out = apply_suppressions(_report(SCRAPE, MIXED), rules, today=TODAY)
+    assert {f.id for f in out.suppressed} == suppressed
+
+
+def test_namespace_annotation_suppresses_a_node_finding_of_its_pods() -> None:
+    annotations = {
+        ("Namespace", "", "monitoring"): {
+            "posture.dev/ignore": "PST-NODE-001",
+            "posture.dev/ignore-reason": "Prometheus scrapes the kubelets",
+        }
+    }
+    out = apply_suppressions(_report(SCRAPE, MIXED), [], today=TODAY, annotations=annotations)
+    assert [f.id for f in out.suppressed] == [SCRAPE.id]
+    assert "Prometheus scrapes the kubelets" in out.suppression_notes[SCRAPE.id]
+
+
+def test_suppress_one_finding_by_its_id() -> None:
+    rules = parse_rules([{"id": MIXED.id, "reason": "ticket 42"}], "s.yaml")
+    out = apply_suppressions(_report(SCRAPE, MIXED), rules, today=TODAY)
+    assert [f.id for f in out.suppressed] == [MIXED.id]
+    assert out.suppression_warnings == ()
+    glob = parse_rules([{"id": "PST-NODE-001-*", "reason": "all of them"}], "s.yaml")
+    assert len(apply_suppressions(_report(SCRAPE, MIXED), glob, today=TODAY).suppressed) == 2
+
+
+def test_an_id_rule_takes_no_scope() -> None:
+    with pytest.raises(ConfigError, match=r"suppressions\[0\]\.id: an id rule takes no"):
+        parse_rules([{"id": MIXED.id, "namespace": "x", "reason": "r"}], "s.yaml")
+
+
+def test_entries_and_annotations_that_match_nothing_are_warned_about() -> None:
+    rules = parse_rules(
+        [
+            {"check": "PST-NODE-001", "namespace": "monitoring", "reason": "scrapes"},
+            {"check": "PST-NODE-01", "namespace": "monitoring", "reason": "typo"},
+            {"id": "PST-NODE-001-000000000000", "reason": "gone"},
+        ],
+        "s.yaml",
+    )
+    annotations = {
+        ("Namespace", "", "batch"): {
+            "posture.dev/ignore": "PST-LAT-001",
+            "posture.dev/ignore-reason": "batch jobs",
+        }
+    }
+    out = apply_suppressions(_report(SCRAPE), rules, today=TODAY, annotations=annotations)
+    assert [f.id for f in out.suppressed] == [SCRAPE.id]
+    assert out.suppression_warnings == (
+        "suppression s.yaml#1 (PST-NODE-01; namespace monitoring) matched no finding",
+        "suppression s.yaml#2 (*; id PST-NODE-001-000000000000) matched no finding",
+        "suppression Namespace batch (PST-LAT-001; namespace batch) matched no finding",
+    )
+    doc = report_dict(out)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["summary"]["unmatchedSuppressions"] == list(out.suppression_warnings)
+
+
+def test_the_table_summary_line_counts_the_suppressed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end on the example: the kubelet exposure of monitoring-like pods accepted by
+    namespace; the table says how many were suppressed, stderr warns about the typo."""
+    main(["check", "--from", str(EXAMPLE), "-o", "json", "--exit-zero"])
+    doc = json.loads(capsys.readouterr().out)
+    node = next(
+        f
+        for f in doc["findings"]
+        if f["checkId"] in ("PST-NODE-001", "PST-NODE-002")
+        and any(s["kind"] == "Pod" for s in f["subjects"])
+    )
+    namespaces = sorted({s["namespace"] for s in node["subjects"] if s["kind"] == "Pod"})
+    entries = [
+        {"check": node["checkId"], "namespace": ns, "reason": "accepted"} for ns in namespaces
+    ]
+    entries.append({"check": "PST-NOPE-999", "reason": "typo"})
+    (tmp_path / "s.yaml").write_text(json.dumps(entries))
+    main(
+        ["check", "--from", str(EXAMPLE), "--exit-zero", "--suppressions", str(tmp_path / "s.yaml")]
+    )
+    out, err = capsys.readouterr()
+    summary = next(line for line in out.splitlines() if line.startswith("Findings: "))
+    assert summary.endswith(" suppressed")
+    count = int(summary.rsplit("; ", 1)[1].split()[0])
+    assert count >= 1
+    assert f"suppression {tmp_path / 's.yaml'}#{len(entries) - 1} (PST-NOPE-999) matched no" in err
+    argv = ["check", "--from", str(EXAMPLE), "--exit-zero", "-o", "json"]
+    main([*argv, "--suppressions", str(tmp_path / "s.yaml")])
+    after = json.loads(capsys.readouterr().out)
+    assert node["id"] in {f["id"] for f in after["suppressed"]}
+    assert len(after["suppressed"]) == count

@@ -66,6 +66,7 @@ def render_table(report: Report, *, color: bool = False, wide: bool = False) -> 
         "Findings: "
         + ", ".join(f"{n} {sev}" for sev, n in summary.items() if n)
         + ("" if report.findings else "none")
+        + (f"; {len(report.suppressed)} suppressed" if report.suppressed else "")
         + (" (input incomplete: see above)" if report.input_gaps else "")
     )
     rows = []

@@ -50,6 +50,17 @@ def namespace_subjects(namespaces: Iterable[str]) -> tuple[Subject, ...]:
     )
 
 
+def source_subjects(classes: Iterable[EndpointClass]) -> tuple[Subject, ...]:
+    """Who a finding's path starts from: the pods themselves when few enough to list, else
+    their namespaces, so that suppressions by namespace, by name and namespace annotations
+    can accept it ("monitoring scrapes the kubelets")."""
+    cl = list(classes)
+    pods = [p for c in cl for p in c.pods]
+    if pods and len(pods) <= MAX_SUBJECTS:
+        return tuple(sorted({Subject("Pod", p.name, p.namespace, "v1") for p in pods}, key=str))
+    return namespace_subjects(c.namespace for c in cl)
+
+
 def pods_phrase(classes: Iterable[EndpointClass]) -> tuple[str, int]:
     cl = list(classes)
     pods = sum(c.size for c in cl)

@@ -21,7 +21,13 @@ from posture.findings.base import (
 )
 from posture.findings.exclusion import excluded_ids
 from posture.findings.ports import NODE_SERVICES
-from posture.findings.rules.common import anonymous_peer, evidence, node_subjects, pods_phrase
+from posture.findings.rules.common import (
+    anonymous_peer,
+    evidence,
+    node_subjects,
+    pods_phrase,
+    source_subjects,
+)
 from posture.model.net import IPSet, PortSet
 from posture.model.policy import Direction
 from posture.reachability.classes import EndpointClass
@@ -141,7 +147,7 @@ def node_services(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             title=f"{info.title} ({_where(relation)}): {', '.join(names[:3])}"
             + (f" and {len(names) - 3} more" if len(names) > 3 else ""),
             message=f"{phrase} can reach {_service_list(hits)} on {dst.name}; {_why(relation)}.",
-            subjects=node_subjects(dst),
+            subjects=(*source_subjects(c.src for c, _ in items), *node_subjects(dst)),
             path=PathInfo(phrase, dst.name, union.describe(), relation.value),
             encrypted=_enc(cell),
             because=steps_text(evidence(cell, hits[0][2])),
@@ -193,7 +199,7 @@ def node_unrestricted(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             title=f"{info.title} ({_where(relation)})",
             message=f"{phrase} can open any connection (every protocol and port) to {dst.name} "
             f"({names} included): {_unrestricted_reason(steps, relation)}.",
-            subjects=node_subjects(dst),
+            subjects=(*source_subjects(c.src for c in cells), *node_subjects(dst)),
             path=PathInfo(phrase, dst.name, "all traffic", relation.value),
             encrypted=_enc(cells[0]),
             because=steps_text(steps),
