@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench"
 
 
@@ -27,3 +29,29 @@ def test_bench_tiny_runs_and_reports_every_stage(tmp_path: Path) -> None:
     assert result["explain"]["seconds"] >= 0
     assert keep.is_file()
     assert json.loads(keep.read_text())["kind"] == "Snapshot"
+
+
+@pytest.mark.parametrize("shape", ["open", "partial"])
+def test_bench_shapes_generate_their_policy_shape(shape: str, tmp_path: Path) -> None:
+    keep = tmp_path / f"{shape}.json"
+    args = ["--size", "tiny", "--shape", shape, "--json", "--keep", str(keep)]
+    out = subprocess.run(
+        [sys.executable, str(BENCH), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    result = json.loads(out.stdout)
+    assert result["shape"] == shape
+    kinds = [o["kind"] for o in json.loads(keep.read_text())["objects"]]
+    policies = sum(k.endswith("NetworkPolicy") for k in kinds)
+    if shape == "open":
+        assert policies == 0
+        assert "HostEndpoint" not in kinds
+        assert result["generated"]["policies"] == 0
+    else:
+        assert kinds.count("HostEndpoint") == 2  # every other one of the 4 nodes
+        assert policies == result["generated"]["policies"] == 20
+    assert result["stats"]["reachabilityCells"] > 0
+    assert result["reportBytes"] > 0
