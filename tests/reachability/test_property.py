@@ -7,6 +7,11 @@ WireGuard on some nodes). The matrix from ``build_matrix``, expanded to endpoint
 exactly the allowed flows of a straightforward per-pair ``PathEngine.decide`` for every ordered
 pair of workload endpoints and nodes (pod → pod, pod → node, node → pod, node → node), and
 exactly the encryption of each pair's path.
+
+Three shapes, as ``scripts/bench`` has them: ``hardened`` (random policy, mostly denying),
+``open`` (no policy and no host endpoint: every pair allowed) and ``partial`` (the common
+half-measures: cluster egress and ICMP allowed everywhere, a default deny in one namespace only,
+host endpoints on every other node, allowing rules): clusters where most pairs are allowed.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from posture.sources.convert import build_snapshot
 Obj = dict[str, Any]
 
 SEEDS = range(120)
+SHAPE_SEEDS = range(60)
 APPS = ("web", "api", "db")
 ROLES = ("front", "back")
 NETS = (
@@ -78,8 +84,65 @@ def _calico_rule(rng: random.Random, hep: bool) -> Obj:
     return rule
 
 
-def _cluster(seed: int) -> list[Obj]:
+def _partial_policies(rng: random.Random, namespaces: list[str]) -> list[Obj]:
+    """The half-measures of the ``partial`` shape, each present or not by the seed."""
+    calico = "projectcalico.org/v3"
+    out: list[Obj] = [
+        {
+            "apiVersion": calico,
+            "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": "allow-cluster-egress"},
+            "spec": {
+                "order": rng.choice((100, 900)),
+                "selector": "projectcalico.org/orchestrator == 'k8s'",
+                "types": ["Egress"],
+                "egress": [{"action": "Allow", "destination": {"nets": ["10.0.0.0/8"]}}],
+            },
+        },
+        {
+            "apiVersion": calico,
+            "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": "allow-icmp"},
+            "spec": {
+                "order": 50,
+                "selector": "all()",
+                "types": ["Ingress"],
+                "ingress": [{"action": "Allow", "protocol": "ICMP"}],
+            },
+        },
+        {
+            "apiVersion": calico,
+            "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": "default-deny-one-namespace"},
+            "spec": {
+                "order": 2000,
+                "selector": f"projectcalico.org/namespace == '{rng.choice(namespaces)}'",
+                "types": ["Ingress", "Egress"],
+            },
+        },
+    ]
+    if rng.random() < 0.7:
+        out.append(
+            {
+                "apiVersion": calico,
+                "kind": "GlobalNetworkPolicy",
+                "metadata": {"name": "allow-monitoring"},
+                "spec": {
+                    "order": 60,
+                    "selector": "projectcalico.org/orchestrator == 'k8s'",
+                    "types": ["Ingress"],
+                    "ingress": [
+                        {"action": "Allow", "protocol": "TCP", "destination": {"ports": [80]}}
+                    ],
+                },
+            }
+        )
+    return out
+
+
+def _cluster(seed: int, shape: str = "hardened") -> list[Obj]:
     rng = random.Random(seed)
+    open_ = shape == "open"
     objs: list[Obj] = []
     namespaces = [f"ns{i}" for i in range(rng.randint(2, 3))]
     for ns in namespaces:
@@ -107,7 +170,9 @@ def _cluster(seed: int) -> list[Obj]:
             }
         )
         roll = rng.random()
-        if roll < 0.4:
+        if shape == "partial":
+            roll = 0.1 if i % 2 == 0 else 0.9
+        if roll < 0.4 and not open_:
             hep: Obj = {
                 "node": n,
                 "interfaceName": "*" if roll < 0.25 else "eth0",
@@ -166,7 +231,9 @@ def _cluster(seed: int) -> list[Obj]:
                 "spec": {"nets": [rng.choice(("203.0.113.0/25", "10.244.1.0/24", "10.0.0.0/30"))]},
             }
         )
-    for k in range(rng.randint(0, 3)):
+    if shape == "partial":
+        objs.extend(_partial_policies(rng, namespaces))
+    for k in range(0 if open_ else rng.randint(0, 3)):
         spec: Obj = {"podSelector": {}}
         if rng.random() < 0.6:
             spec["podSelector"] = {"matchLabels": {"app": rng.choice(APPS)}}
@@ -214,7 +281,7 @@ def _cluster(seed: int) -> list[Obj]:
         tiers = ["sec", "default"]
     else:
         tiers = ["default"]
-    for k in range(rng.randint(0, 4)):
+    for k in range(0 if open_ else rng.randint(0, 4)):
         tier = rng.choice(tiers)
         hep_policy = rng.random() < 0.35
         name = f"gnp{k}" if tier == "default" else f"{tier}.gnp{k}"
@@ -269,9 +336,9 @@ def _cluster(seed: int) -> list[Obj]:
     return objs
 
 
-def _index(seed: int) -> Index:
+def _index(seed: int, shape: str = "hardened") -> Index:
     inv = RawInventory()
-    for i, obj in enumerate(_cluster(seed)):
+    for i, obj in enumerate(_cluster(seed, shape)):
         inv.add(obj, SourceLocation(f"seed{seed}#{i}"))
     return Index(build_snapshot(inv))
 
@@ -342,9 +409,14 @@ def _pair_encryption(index: Index, s_node: str, d_node: str, dst: PeerKind, same
     return "encrypted"
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matrix_equals_per_pair_decisions(seed: int) -> None:
-    index = _index(seed)
+SHAPED = [("hardened", s) for s in SEEDS] + [
+    (shape, s) for shape in ("open", "partial") for s in SHAPE_SEEDS
+]
+
+
+@pytest.mark.parametrize(("shape", "seed"), SHAPED)
+def test_matrix_equals_per_pair_decisions(shape: str, seed: int) -> None:
+    index = _index(seed, shape)
     want, want_enc = _direct(index)
     got, got_enc = _expanded(index)
     missing = {k: v.describe() for k, v in want.items() if got.get(k) != v}
@@ -374,3 +446,18 @@ def test_generator_covers_the_interesting_shapes() -> None:
         "preDNAT",
         "doNotTrack",
     } <= kinds
+
+
+def _allowed_fraction(index: Index) -> float:
+    allowed, _ = _direct(index)
+    n = len(_endpoints(index))
+    return len(allowed) / (n * (n - 1))
+
+
+def test_open_and_partial_shapes_are_mostly_allowed() -> None:
+    """The open shape allows every pair but pod → own node where DefaultEndpointToHostAction
+    drops it; the partial shape allows most pairs in most seeds (the clusters where a per-pair
+    representation is largest)."""
+    assert min(_allowed_fraction(_index(s, "open")) for s in range(10)) > 0.8
+    fractions = sorted(_allowed_fraction(_index(s, "partial")) for s in range(20))
+    assert fractions[len(fractions) // 2] > 0.5, fractions
