@@ -247,6 +247,7 @@ def report_from(
         for c in matrix.allowed_cells()
     )
     generated = snapshot.generated_at or opts.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    gaps = input_gaps_of(snapshot)
     return Report(
         tool_version=__version__,
         source=snapshot.source,
@@ -259,7 +260,8 @@ def report_from(
         stats=stats,
         reach=reach,
         invariants=tuple(results),
-        input_gaps=input_gaps_of(snapshot).lines(),
+        input_gaps=gaps.lines(),
+        dropped_pods=gaps.dropped,
     )
 
 

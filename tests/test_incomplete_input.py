@@ -180,3 +180,22 @@ def test_one_workload_endpoint_and_one_node_is_enough() -> None:
     gaps = input_gaps([_pod(), _pod(node="")], node_count=1)
     assert gaps.missing == ()
     assert gaps.lines() == ()
+
+
+def test_dropped_pods_are_counted_with_their_reasons_on_complete_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "c.yaml").write_text(
+        (REPO / "tests" / "data" / "recommended" / "cluster.yaml").read_text()
+    )
+    (tmp_path / "more.yaml").write_text(UNSCHEDULED_PODS)
+    main(["check", "--from", str(tmp_path), "--exit-zero", "-o", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"]["inputGaps"] == []
+    assert doc["summary"]["droppedPods"] == {
+        "no IP (status.podIP)": 1,
+        "not scheduled (no spec.nodeName)": 1,
+    }
+    main(["check", "--from", str(tmp_path), "--exit-zero"])
+    out = capsys.readouterr().out
+    assert "2 pods not analysed: 1 no IP (status.podIP), 1 not scheduled (no spec.nodeName)" in out

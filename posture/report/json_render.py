@@ -93,6 +93,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "suppressed": len(report.suppressed),
             "stats": dict(sorted(report.stats.items())),
             "inputGaps": list(report.input_gaps),
+            "droppedPods": dict(report.dropped_pods),
             "unmatchedSuppressions": list(report.suppression_warnings),
         },
         "checklist": [

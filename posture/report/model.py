@@ -81,6 +81,8 @@ class Report:
     # What the input lacked for the measures (no pod, no node, …) and how to get it; a report
     # with gaps is incomplete: its measures are not evaluated, never passed.
     input_gaps: tuple[str, ...] = ()
+    # Pods read but not analysed (no node, no IP, finished), by reason: (reason, pods).
+    dropped_pods: tuple[tuple[str, int], ...] = ()
     # Suppressions (file entries, annotations) that matched no finding: typos or risks gone.
     suppression_warnings: tuple[str, ...] = ()
 

@@ -50,6 +50,12 @@ def render_table(report: Report, *, color: bool = False, wide: bool = False) -> 
         lines.append("COVERAGE INCOMPLETE — verdicts that depend on these kinds are unknown:")
         for k in report.coverage.unknown:
             lines.append(f"  {k.kind} ({k.api_group or 'core'}): {k.status.value}: {k.reason}")
+    if report.dropped_pods and not report.input_gaps:
+        dropped = sum(n for _, n in report.dropped_pods)
+        reasons = ", ".join(f"{n} {reason}" for reason, n in report.dropped_pods)
+        lines.append(
+            _wrap(f"{dropped} pod{'s' if dropped != 1 else ''} not analysed: {reasons}", "")
+        )
     if report.input_gaps:
         lines.append("")
         lines.append("INPUT INCOMPLETE — measures without subjects are not evaluated:")
