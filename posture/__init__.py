@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from posture._version import __version__
 from posture.errors import PostureError
-from posture.findings.base import Finding, Severity
+from posture.findings.model import Finding, Severity
 from posture.model.snapshot import Snapshot
 from posture.pipeline import CheckOptions, Explanation, check, explain
 from posture.report.formats import render

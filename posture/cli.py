@@ -20,7 +20,7 @@ from posture import sources
 from posture._version import __version__
 from posture.errors import ConfigError, PostureError
 from posture.files import write_atomic
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from posture.history import diff_documents, load_report, where
 from posture.model.coverage import KindCoverage, ReadStatus
 from posture.model.snapshot import Snapshot

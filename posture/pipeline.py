@@ -17,20 +17,23 @@ from typing import Any
 from posture._version import __version__
 from posture.engine.explain import ExplainedPath, Explanation, explain, resolve_endpoint
 from posture.engine.index import Index
-from posture.findings.base import Analysis, Finding, Registry, run_rules
 from posture.findings.invariants.evaluate import MEASURE as INVARIANTS_MEASURE
 from posture.findings.invariants.evaluate import MEASURE_TITLE as INVARIANTS_TITLE
 from posture.findings.invariants.evaluate import RULES as INVARIANT_RULES
 from posture.findings.invariants.evaluate import evaluate, refinement
 from posture.findings.invariants.model import Invariant, InvariantResult
+from posture.findings.model import Finding
+from posture.findings.registry import Analysis, Registry, run_rules
 from posture.findings.rules import default_registry
 from posture.findings.rules.default_deny import EXCLUDED_BY_DESIGN
 from posture.history import diff_against
 from posture.model.inputs import InputGaps, input_gaps
 from posture.model.snapshot import Snapshot
+from posture.reachability.chains import default_open
 from posture.reachability.classes import NO_REFINEMENT, Refinement, build_classes
 from posture.reachability.matrix import Relation, build_matrix
 from posture.reachability.query import Reach
+from posture.reachability.usage import rule_usage
 from posture.report.model import MEASURES, Measure, MeasureStatus, ReachRow, Report
 from posture.suppressions import Rule, apply_suppressions
 
@@ -96,13 +99,23 @@ def analyse(
     today: date | None = None,
     refine: Refinement = NO_REFINEMENT,
 ) -> Analysis:
+    """The model, the classes, the reachability matrix and the shared chain analyses: one
+    value every rule reads. ``today`` defaults to the UTC date, as ``check``'s clock."""
     index = Index(snapshot)
     timer("model")
-    analysis = Analysis(snapshot, index, today)
     classes = build_classes(index, refine)
     timer("classes")
-    analysis.__dict__["matrix"] = build_matrix(index, classes)
+    matrix = build_matrix(index, classes)
     timer("reachability")
+    analysis = Analysis(
+        snapshot=snapshot,
+        index=index,
+        matrix=matrix,
+        today=today or _utc_now().date(),
+        default_open=default_open(index, matrix.classes),
+        rule_usage=rule_usage(index, matrix.classes),
+    )
+    timer("chains")
     return analysis
 
 

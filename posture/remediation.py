@@ -40,7 +40,8 @@ from typing import Any
 
 import yaml
 
-from posture.findings.base import Analysis, Finding
+from posture.findings.model import Finding
+from posture.findings.registry import Analysis
 from posture.model.policy import Direction
 
 TIER = "posture-baseline"

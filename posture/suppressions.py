@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from posture.errors import ConfigError
-from posture.findings.base import Finding, Severity, Subject
+from posture.findings.model import Finding, Severity, Subject
 from posture.model.snapshot import AnnotationIndex
 from posture.report.model import Measure, Report
 

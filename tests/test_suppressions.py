@@ -11,7 +11,7 @@ import pytest
 
 from posture.cli import main
 from posture.errors import ConfigError
-from posture.findings.base import Finding, Severity, Subject
+from posture.findings.model import Finding, Severity, Subject
 from posture.model.coverage import Coverage
 from posture.report.json_render import report_dict
 from posture.report.model import Measure, MeasureStatus, Report

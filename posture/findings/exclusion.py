@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from posture.engine.peers import PeerKind
-from posture.findings.base import Analysis
+from posture.findings.registry import Analysis
 from posture.model.policy import Direction, Policy, PolicyKind
 from posture.reachability.classes import EndpointClass
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from posture.engine.flows import Flows, Universe
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from posture.model.net import PortSet
 
 TCP, UDP = 6, 17

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from posture.findings.base import Finding
+from posture.findings.model import Finding
 from posture.report.changes import changes_dict
 from posture.report.model import API_VERSION, ReachRow, Report
 

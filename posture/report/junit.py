@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from posture.findings.base import Finding
+from posture.findings.model import Finding
 from posture.report.model import MeasureStatus, Report
 
 

@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from posture.findings.base import Finding, Severity
 from posture.findings.invariants.model import InvariantResult
+from posture.findings.model import Finding, Severity
 from posture.model.coverage import Coverage
 
 if TYPE_CHECKING:

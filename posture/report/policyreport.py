@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from posture.findings.base import Finding, Severity
+from posture.findings.model import Finding, Severity
 from posture.report.model import MeasureStatus, Report
 
 WGPOLICY_API = "wgpolicyk8s.io/v1alpha2"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from posture.findings.base import Finding, Severity
+from posture.findings.model import Finding, Severity
 from posture.report.model import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

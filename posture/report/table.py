@@ -10,7 +10,7 @@ import textwrap
 
 from tabulate import tabulate
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from posture.report.model import MeasureStatus, Report
 
 WIDTH = 100

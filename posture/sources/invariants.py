@@ -17,7 +17,6 @@ import yaml
 
 from posture.engine.flows import Universe, parse_flow
 from posture.errors import ConfigError, PostureError
-from posture.findings.base import Severity
 from posture.findings.invariants.model import (
     API_VERSION,
     KIND,
@@ -28,6 +27,7 @@ from posture.findings.invariants.model import (
     NodeSelection,
     PodSelection,
 )
+from posture.findings.model import Severity
 from posture.findings.ports import SERVICE_KEYS
 from posture.model.net import IPSet
 from posture.selectors import Selector, parse

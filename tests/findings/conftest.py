@@ -15,7 +15,7 @@ from typing import Protocol
 import pytest
 
 from posture import pipeline
-from posture.findings.base import Finding, PathInfo
+from posture.findings.model import Finding, PathInfo
 from posture.model.snapshot import Snapshot
 from posture.pipeline import CheckOptions
 from posture.report.model import Report

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from posture.findings.rules import default_registry
 from posture.sources import offline_source
 from tests.findings.conftest import run_check

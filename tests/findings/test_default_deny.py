@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from tests.findings.conftest import CheckFn, because, of, one, path_of, subjects, titled
 from tests.support.builders import HTTP, N1, Obj, coredns, gnp, namespace, node, pod
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from tests.findings.conftest import CheckFn, of, one, subjects
 from tests.support.builders import N2, felix, gnp, ip_pool, node
 

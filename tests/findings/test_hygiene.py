@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from tests.findings.conftest import CheckFn, because, of, one, subjects
 from tests.support.builders import N1, Obj, gnp, host_endpoint, namespace, pod
 

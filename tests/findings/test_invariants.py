@@ -21,9 +21,9 @@ from posture.engine.path import PathEngine
 from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Encryption
 from posture.errors import ConfigError
-from posture.findings.base import Analysis
 from posture.findings.invariants.evaluate import _Selections, refinement
 from posture.findings.invariants.model import Demand, Endpoints, Invariant
+from posture.findings.registry import Analysis
 from posture.model.snapshot import Snapshot
 from posture.pipeline import CheckOptions, analyse, check
 from posture.reachability.query import EndpointView

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from posture.model.coverage import Coverage, KindCoverage, ReadStatus
 from posture.model.meta import SourceLocation
 from posture.sources.base import Provenance, RawInventory

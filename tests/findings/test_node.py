@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from posture.findings.base import Finding, Severity
+from posture.findings.model import Finding, Severity
 from tests.findings.conftest import CheckFn, LoadFn, because, of, one, path_of, run_check, subjects
 from tests.support.builders import N1, N2, Obj, felix, gnp, host_endpoint, namespace, pod
 

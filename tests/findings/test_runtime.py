@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from tests.findings.conftest import CheckFn, of, one, subjects
 from tests.support.builders import N1, N2, node
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from posture.report.model import MeasureStatus, Report
 from posture.sources import offline_source
 from tests.findings.conftest import run_check

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from posture.cli import main
-from posture.findings.base import Finding, Severity
+from posture.findings.model import Finding, Severity
 from posture.pipeline import analyse
 from posture.remediation import plan_fix
 from posture.sources.cluster import ClusterSource

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from posture.errors import ConfigError
-from posture.findings.base import Severity
 from posture.findings.invariants.model import Demand
+from posture.findings.model import Severity
 from posture.sources.invariants import load_invariants, parse_document
 
 ROOT = Path(__file__).resolve().parents[2]

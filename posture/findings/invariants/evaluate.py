@@ -12,14 +12,15 @@ from collections.abc import Callable, Iterable, Sequence
 from posture.engine.flows import EMPTY, Flows, Universe, parse_flow
 from posture.engine.peers import PeerKind
 from posture.errors import ConfigError
-from posture.findings.base import Analysis, Finding, PathInfo, RuleInfo, Severity, Subject
 from posture.findings.invariants.model import (
     Demand,
     Endpoints,
     Invariant,
     InvariantResult,
 )
+from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject
 from posture.findings.ports import service_flows
+from posture.findings.registry import Analysis
 from posture.model.meta import EMPTY_LABELS, Labels
 from posture.model.net import IPSet
 from posture.reachability.classes import Refinement

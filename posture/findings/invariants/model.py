@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from posture.findings.base import Severity
+from posture.findings.model import Severity
 from posture.model.net import IPSet
 from posture.selectors import Selector
 

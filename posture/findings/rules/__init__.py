@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from posture.findings.base import Registry
+from posture.findings.registry import Registry
 from posture.findings.rules import (
     default_deny,
     deny_shape,

@@ -1,35 +1,19 @@
-"""Helpers shared by rules: grouping cells, evidence, subject lists."""
+"""Helpers shared by rules: grouping cells, evidence, subject lists, early denies."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from posture.engine.flows import Flows
-from posture.engine.index import Index
-from posture.engine.peers import Peer
 from posture.engine.verdict import Step
-from posture.findings.base import Subject
-from posture.model.net import IPSet
-from posture.reachability.classes import Atoms, EndpointClass, rule_address_sets
+from posture.findings.model import Subject
+from posture.findings.registry import Analysis
+from posture.model.policy import PolicyKind
+from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell
+from posture.reachability.usage import RuleKey, RuleUsage
 
 MAX_SUBJECTS = 50
-
-
-def anonymous_peer(index: Index) -> Peer:
-    """An outside address that no rule, network set or cluster address covers."""
-    sets = rule_address_sets(index)
-    cluster = (
-        IPSet.from_cidrs(p.cidr for p in index.snap.ip_pools)
-        | IPSet.from_cidrs(a for n in index.snap.nodes for a in n.all_addresses)
-        | IPSet.from_cidrs(ip for p in index.wep_pods for ip in p.ips)
-    )
-    for region in Atoms(sets).regions(4):
-        free = region - cluster
-        if free and not any(not free.isdisjoint(s) for s in sets):
-            return index.external_peer(free, "traffic no rule mentions", 4)
-    # Every IPv4 atom is mentioned somewhere; fall back to an atom outside the cluster.
-    return index.external_peer(IPSet.from_cidrs(["198.51.100.77"]), "traffic no rule mentions")
 
 
 def evidence(cell: Cell, flows: Flows) -> tuple[Step, ...]:
@@ -71,3 +55,21 @@ def pods_phrase(classes: Iterable[EndpointClass]) -> tuple[str, int]:
     pod_s = "s" if pods != 1 else ""
     group_s = "s" if len(cl) != 1 else ""
     return f"{pods} pod{pod_s} in {len(cl)} group{group_s} (namespaces {ns_text})", pods
+
+
+def early_denies(a: Analysis, usage: RuleUsage, key: RuleKey) -> list[str]:
+    """Policies of the same tier and lower order whose Deny decides first what a Kubernetes
+    NetworkPolicy rule would allow (the order-500 default-deny pitfall, §8.3)."""
+    pol = usage.policies[key[0]]
+    if pol.kind is not PolicyKind.KUBERNETES:
+        return []
+    out = []
+    for step in usage.shadowers.get(key, []):
+        shadower = a.index.policy_by_name.get(step.policy)
+        if shadower is None or shadower.tier != pol.tier or "Deny" not in step.action:
+            continue
+        if (shadower.order if shadower.order is not None else float("inf")) < (
+            pol.order if pol.order is not None else float("inf")
+        ) and step.policy not in out:
+            out.append(step.policy)
+    return out

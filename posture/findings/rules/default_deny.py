@@ -7,17 +7,14 @@ applies to the pod must end it with a Deny (an explicit catch-all rule or the en
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 
-from posture.engine.chain import evaluate
-from posture.engine.index import Index
-from posture.engine.peers import Peer, PeerKind
-from posture.engine.verdict import Decision
-from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity
+from posture.engine.peers import PeerKind
 from posture.findings.exclusion import exclusion, still_open
+from posture.findings.model import Finding, RuleInfo, Severity
 from posture.findings.ports import NODE_SERVICES
-from posture.findings.rules.common import anonymous_peer, namespace_subjects, pods_phrase
-from posture.findings.shadow import local_signature
+from posture.findings.registry import Analysis, Registry
+from posture.findings.rules.common import namespace_subjects, pods_phrase
 from posture.model.policy import Direction
 from posture.reachability.classes import EndpointClass
 
@@ -34,41 +31,6 @@ NO_DEFAULT_DENY = RuleInfo(
     "what nothing allowed), plus DNS and control-plane allows in a tier before default: "
     "`posture fix` writes exactly this (posture-default-deny, tier posture-baseline).",
 )
-
-
-def falls_through(index: Index, cls: EndpointClass, direction: Direction, anon: Peer) -> bool:
-    """True when some unmentioned traffic reaches the namespace profile's Allow."""
-    pod = cls.pods[0]
-    me = index.pod_peer(pod)
-    src, dst = (me, anon) if direction is Direction.EGRESS else (anon, me)
-    chain = index.workload_chain(pod, direction)
-    for _, outcome in evaluate(chain, src, dst, index.universe.full(), index.ctx):
-        if (
-            outcome.decision is Decision.ALLOW
-            and outcome.steps
-            and (outcome.steps[-1].policy.startswith("Profile "))
-        ):
-            return True
-    return False
-
-
-def compute_default_open(a: Analysis) -> dict[Direction, list[EndpointClass]]:
-    idx = a.index
-    anon = anonymous_peer(idx)
-    out: dict[Direction, list[EndpointClass]] = {d: [] for d in Direction}
-    known: dict[Hashable, bool] = {}
-    for cls in a.matrix.classes:
-        if not cls.pods:
-            continue
-        for d in Direction:
-            # Classes with the same chain and local signature fall through alike.
-            chain = idx.workload_chain(cls.pods[0], d)
-            key = local_signature(chain, cls.rep, idx.ctx)
-            if key not in known:
-                known[key] = falls_through(idx, cls, d, anon)
-            if known[key]:
-                out[d].append(cls)
-    return out
 
 
 def no_default_deny(a: Analysis, info: RuleInfo) -> Iterable[Finding]:

@@ -8,19 +8,10 @@ from collections.abc import Iterable
 from posture.engine.flows import parse_flow
 from posture.engine.path import PathEngine
 from posture.engine.peers import Peer, PeerKind
-from posture.findings.base import (
-    Analysis,
-    Finding,
-    PathInfo,
-    Registry,
-    RuleInfo,
-    Severity,
-    Subject,
-    steps_text,
-)
 from posture.findings.exclusion import still_open
-from posture.findings.rules.common import namespace_subjects, pods_phrase
-from posture.findings.shadow import early_denies
+from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject, steps_text
+from posture.findings.registry import Analysis, Registry
+from posture.findings.rules.common import early_denies, namespace_subjects, pods_phrase
 from posture.model.policy import Action, Direction, Policy, PolicyKind, Rule
 from posture.reachability.classes import EndpointClass
 

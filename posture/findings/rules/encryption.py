@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from posture.engine.peers import PeerKind
-from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity, Subject
+from posture.findings.model import Finding, RuleInfo, Severity, Subject
+from posture.findings.registry import Analysis, Registry
 from posture.reachability.matrix import Relation
 
 MEASURE = "encryption-everywhere"

@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from posture.engine.flows import EMPTY
 from posture.engine.index import Index, PolicySet
 from posture.engine.peers import PeerKind
-from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity, Subject
-from posture.findings.shadow import early_denies
+from posture.findings.model import Finding, RuleInfo, Severity, Subject
+from posture.findings.registry import Analysis, Registry
+from posture.findings.rules.common import early_denies
 from posture.model.policy import Action, Direction, Policy, PolicyKind, Tier
 from posture.reachability.matrix import Cell, Relation, build_matrix
 

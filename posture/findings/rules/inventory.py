@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity
+from posture.findings.model import Finding, RuleInfo, Severity
+from posture.findings.registry import Analysis, Registry
 
 CALICO_MISSING = RuleInfo(
     "PST-CAL-001",

@@ -8,20 +8,18 @@ from collections.abc import Hashable, Iterable
 from posture.engine.chain import evaluate
 from posture.engine.flows import Flows
 from posture.engine.peers import Peer, PeerKind
-from posture.findings.base import (
-    Analysis,
-    Finding,
-    PathInfo,
-    Registry,
-    RuleInfo,
-    Severity,
-    steps_text,
-)
-from posture.findings.rules.common import anonymous_peer, evidence, namespace_subjects, pods_phrase
-from posture.findings.shadow import excluded_group, local_signature, peer_representatives
+from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, steps_text
+from posture.findings.registry import Analysis, Registry
+from posture.findings.rules.common import evidence, namespace_subjects, pods_phrase
 from posture.model.net import PortSet
 from posture.model.policy import Direction
 from posture.reachability.bits import ClassBits
+from posture.reachability.chains import (
+    anonymous_peer,
+    excluded_group,
+    local_signature,
+    peer_representatives,
+)
 from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell
 

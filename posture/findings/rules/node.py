@@ -9,27 +9,14 @@ from posture.engine.flows import EMPTY, Flows
 from posture.engine.path import PathEngine
 from posture.engine.peers import PeerKind
 from posture.engine.verdict import Encryption, Stage, Step
-from posture.findings.base import (
-    Analysis,
-    Finding,
-    PathInfo,
-    Registry,
-    RuleInfo,
-    Severity,
-    Subject,
-    steps_text,
-)
 from posture.findings.exclusion import excluded_ids
+from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject, steps_text
 from posture.findings.ports import NODE_SERVICES
-from posture.findings.rules.common import (
-    anonymous_peer,
-    evidence,
-    node_subjects,
-    pods_phrase,
-    source_subjects,
-)
+from posture.findings.registry import Analysis, Registry
+from posture.findings.rules.common import evidence, node_subjects, pods_phrase, source_subjects
 from posture.model.net import IPSet, PortSet
 from posture.model.policy import Direction
+from posture.reachability.chains import anonymous_peer
 from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell, Relation
 

@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from posture.findings.base import Analysis, Finding, Registry, RuleInfo, Severity, Subject
+from posture.findings.model import Finding, RuleInfo, Severity, Subject
+from posture.findings.registry import Analysis, Registry
 
 MEASURE = "runtime-inventory"
 

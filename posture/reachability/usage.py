@@ -8,17 +8,18 @@ would match was already decided earlier; the step that decided it names the shad
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from posture.engine.chain import Chain, evaluate
+from posture.engine.chain import evaluate
 from posture.engine.flows import Flows
-from posture.engine.match import MatchContext, rule_flows, side_matches
-from posture.engine.peers import Peer, PeerKind
+from posture.engine.index import Index
+from posture.engine.match import rule_flows
+from posture.engine.peers import PeerKind
 from posture.engine.verdict import Outcome, Step
-from posture.findings.base import Analysis
-from posture.model.policy import Action, Direction, Policy, PolicyKind
-from posture.reachability.bits import ClassBits, iter_bits
+from posture.model.policy import Action, Direction, Policy
+from posture.reachability.bits import ClassBits
+from posture.reachability.chains import excluded_group, local_signature, peer_representatives
 from posture.reachability.classes import EndpointClass
 
 RuleKey = tuple[str, Direction, int]  # (policy ref text, direction, rule index)
@@ -36,24 +37,6 @@ class RuleUsage:
         return sorted(self.live - self.used, key=lambda k: (k[0], k[1].value, k[2]))
 
 
-def early_denies(a: Analysis, usage: RuleUsage, key: RuleKey) -> list[str]:
-    """Policies of the same tier and lower order whose Deny decides first what a Kubernetes
-    NetworkPolicy rule would allow (the order-500 default-deny pitfall, §8.3)."""
-    pol = usage.policies[key[0]]
-    if pol.kind is not PolicyKind.KUBERNETES:
-        return []
-    out = []
-    for step in usage.shadowers.get(key, []):
-        shadower = a.index.policy_by_name.get(step.policy)
-        if shadower is None or shadower.tier != pol.tier or "Deny" not in step.action:
-            continue
-        if (shadower.order if shadower.order is not None else float("inf")) < (
-            pol.order if pol.order is not None else float("inf")
-        ) and step.policy not in out:
-            out.append(step.policy)
-    return out
-
-
 def _decider(steps: tuple[Step, ...], tier: str) -> Step | None:
     """The step that took the traffic out of ``tier``'s hands (or, failing that, decided it)."""
     for s in steps:
@@ -65,55 +48,9 @@ def _decider(steps: tuple[Step, ...], tier: str) -> Step | None:
     return None
 
 
-def peer_representatives(
-    bits: ClassBits, chain: Chain, me: EndpointClass, parts: list[int] | None = None
-) -> Iterator[EndpointClass]:
-    """One class per group of classes that no rule of ``chain`` tells apart as the peer: the
-    chain decides the same for all of them (posture.reachability.bits). An endpoint is not its
-    own peer, so a class of one is skipped as the representative of its group."""
-    toward_dst = chain.direction is Direction.EGRESS
-    for part in parts if parts is not None else bits.partition(chain, toward_dst):
-        for i in iter_bits(part):
-            other = bits.classes[i]
-            if other is me and me.size == 1:
-                continue
-            yield other
-            break
-
-
-def excluded_group(parts: list[int], me: EndpointClass, position: int) -> int:
-    """The peer group left out for ``me`` (itself alone, when it is a class of one)."""
-    if me.size != 1:
-        return 0
-    mine = 1 << position
-    return mine if mine in parts else 0
-
-
-def local_signature(chain: Chain, me: Peer, ctx: MatchContext) -> Hashable:
-    """Everything about the local endpoint that ``chain``'s verdicts can depend on: which
-    rules' own side (source of an egress rule, destination of an ingress rule) it matches, and
-    its named ports and family. Classes with the same chain and signature get the same
-    verdicts from every peer, so chain-level analyses run once per signature."""
-    own_is_src = chain.direction is Direction.EGRESS
-    rules = [r for g in chain.groups for p in g.policies for r in p.rules(chain.direction)]
-    rules.extend(r for prof in chain.profiles for r in prof.rules(chain.direction))
-    matches = tuple(side_matches(r.source if own_is_src else r.destination, me, ctx) for r in rules)
-    pod_ports = me.pod.ports if me.pod is not None else ()
-    return (
-        chain.direction,
-        tuple(id(p) for g in chain.groups for p in g.policies),
-        tuple(prof.name for prof in chain.profiles),
-        matches,
-        me.named_ports,
-        pod_ports,
-        me.family,
-    )
-
-
-def rule_usage(a: Analysis) -> RuleUsage:
-    idx = a.index
+def rule_usage(idx: Index, classes: list[EndpointClass]) -> RuleUsage:
+    """Which rules match some traffic (live) and which decide some (used), per policy rule."""
     usage = RuleUsage()
-    classes = a.matrix.classes
     bits = ClassBits(idx, classes)
     full = idx.universe.full()
     seen: set[Hashable] = set()

@@ -1,0 +1,102 @@
+"""What a check reports: severity, subjects, the path, the evidence, the finding's stable id.
+
+Plain frozen values; rules build them (``RuleInfo.finding``), renderers read them.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from posture.engine.verdict import Step
+
+
+class Severity(enum.Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Subject:
+    """An ObjectReference-like pointer at what a finding is about."""
+
+    kind: str
+    name: str
+    namespace: str = ""
+    api_version: str = ""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} {self.namespace}/{self.name}"
+            if self.namespace
+            else (f"{self.kind} {self.name}")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PathInfo:
+    src: str
+    dst: str
+    protocols: str  # e.g. "TCP 10250; UDP *"
+    relation: str = ""  # same-node / other-node / -
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check_id: str
+    severity: Severity
+    title: str
+    message: str
+    subjects: tuple[Subject, ...] = ()
+    path: PathInfo | None = None
+    encrypted: str = "unknown"  # true | false | unknown | n/a
+    because: tuple[str, ...] = ()
+    remediation: str = ""
+    count: int = 0  # affected endpoints (or pairs), for grouping
+    key_extra: str = ""  # disambiguates findings of one rule on the same subjects
+
+    @property
+    def id(self) -> str:
+        """Stable across runs on the same input: hash of rule, subjects and path."""
+        h = hashlib.sha256()
+        h.update(self.check_id.encode())
+        for s in sorted(self.subjects):
+            h.update(f"|{s.kind}/{s.namespace}/{s.name}".encode())
+        if self.path:
+            h.update(f"|{self.path.src}>{self.path.dst}|{self.path.relation}".encode())
+        h.update(self.key_extra.encode())
+        return f"{self.check_id}-{h.hexdigest()[:12]}"
+
+
+def steps_text(steps: Iterable[Step]) -> tuple[str, ...]:
+    return tuple(s.describe() for s in steps)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    id: str
+    severity: Severity  # default severity; a finding may carry another
+    title: str
+    measure: str  # the checklist measure it belongs to
+    remediation: str = ""
