@@ -107,7 +107,8 @@ def analyse(
     timer("classes")
     matrix = build_matrix(index, classes)
     timer("reachability")
-    analysis = Analysis(
+    # The shared chain analyses: their time is reported with the findings stage that reads them.
+    return Analysis(
         snapshot=snapshot,
         index=index,
         matrix=matrix,
@@ -115,8 +116,6 @@ def analyse(
         default_open=default_open(index, matrix.classes),
         rule_usage=rule_usage(index, matrix.classes),
     )
-    timer("chains")
-    return analysis
 
 
 def _not_evaluated(measure_id: str, gaps: InputGaps) -> str:
