@@ -65,7 +65,9 @@ def _where(doc: dict[str, Any]) -> str:
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> Changes:
     before, after = _findings(old), _findings(new)
-    compared = "reach" in old and "reach" in new
+    # v1alpha1 reports held one reach row per class pair, v1alpha2 rows per group: rows of
+    # different versions do not compare (every path would show as closed and opened).
+    compared = "reach" in old and "reach" in new and old.get("apiVersion") == new.get("apiVersion")
     old_paths, new_paths = (_paths(old), _paths(new)) if compared else (set(), set())
     return Changes(
         baseline=_where(old),

@@ -31,10 +31,11 @@ from posture.model.inputs import InputGaps, input_gaps
 from posture.model.snapshot import Snapshot
 from posture.reachability.chains import default_open
 from posture.reachability.classes import NO_REFINEMENT, Refinement, build_classes
-from posture.reachability.matrix import Relation, build_matrix
+from posture.reachability.matrix import build_matrix
 from posture.reachability.query import Reach
 from posture.reachability.usage import rule_usage
-from posture.report.model import MEASURES, Measure, MeasureStatus, ReachRow, Report
+from posture.report.model import MEASURES, Measure, MeasureStatus, Report
+from posture.report.reach_summary import reach_summary
 from posture.suppressions import Rule, apply_suppressions
 
 __all__ = [
@@ -239,25 +240,7 @@ def report_from(
         "endpointClasses": len(matrix.classes),
         "reachabilityCells": len(matrix.cells),
     }
-    universe = analysis.index.universe
-    reach = tuple(
-        ReachRow(
-            src=c.src.name,
-            src_kind=c.src.kind.value,
-            src_namespace=c.src.namespace,
-            dst=c.dst.name,
-            dst_kind=c.dst.kind.value,
-            dst_namespace=c.dst.namespace,
-            relation=c.relation.value,
-            allowed=c.allowed.describe(universe),
-            encryption=c.encryption.value,
-            pairs=c.pairs,
-            unencrypted_pairs=0
-            if c.relation is Relation.SAME_NODE
-            else c.pairs - c.encrypted_pairs,
-        )
-        for c in matrix.allowed_cells()
-    )
+    reach = reach_summary(matrix.cells, analysis.index.universe)
     generated = snapshot.generated_at or opts.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     gaps = input_gaps_of(snapshot)
     return Report(

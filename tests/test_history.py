@@ -14,7 +14,7 @@ import yaml
 from posture.history import diff_documents
 from tests.support import EXAMPLE, ROOT, run
 
-SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha1.json").read_text())
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha2.json").read_text())
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """JSON (and YAML) rendering of a Report, shaped like a Kubernetes object.
 
-The shape is published as a JSON Schema in ``docs/schema/posture-report-v1alpha1.json`` and is
-backward-compatible within ``v1alpha1``: keys are only ever added, never renamed or removed,
+The shape is published as a JSON Schema in ``docs/schema/posture-report-v1alpha2.json`` and is
+backward-compatible within ``v1alpha2``: keys are only ever added, never renamed or removed,
 because dashboards and pipelines break when field names change. The tests validate every JSON
 and YAML output against that schema.
 """

@@ -13,7 +13,7 @@ from posture.model.coverage import Coverage
 if TYPE_CHECKING:
     from posture.report.changes import Changes
 
-SCHEMA_VERSION = "v1alpha1"
+SCHEMA_VERSION = "v1alpha2"
 API_VERSION = f"posture.dev/{SCHEMA_VERSION}"
 
 
