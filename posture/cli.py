@@ -28,7 +28,7 @@ from posture.pipeline import CheckOptions, analyse, check, explain, incomplete, 
 from posture.report.changes import render_diff
 from posture.report.formats import CHOICES, RenderOptions, render
 from posture.report.model import Report
-from posture.report.reach import render_explanation, render_reach
+from posture.report.reach import ReachFilter, iter_reach, render_explanation
 from posture.sources import ClusterOptions, load_snapshot, offline_source, read_cluster
 from posture.sources.base import RawInventory
 from posture.sources.convert import ConvertOptions, build_snapshot
@@ -215,8 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input(r)
     r.add_argument("-o", "--output", default="table", choices=["table", "json"])
     r.add_argument(
-        "--expand", action="store_true", help="one row per (source endpoint, destination endpoint)"
+        "--expand",
+        action="store_true",
+        help="one row per (source endpoint, destination endpoint), streamed",
     )
+    r.add_argument("--src", help="only sources in this namespace, pod (ns/name) or node")
+    r.add_argument("--dst", help="only destinations in this namespace, pod (ns/name) or node")
+    r.add_argument("--namespace", dest="reach_namespace", help="only paths with an end here")
 
     e = sub.add_parser("explain", help="why SRC can or cannot reach DST")
     e.add_argument("src", help="namespace/pod, node/NAME or an IP address")
@@ -507,9 +512,11 @@ _PF_HEAD = ("VERB", "GROUP", "RESOURCE", "ACCESS")
 
 def cmd_reach(args: argparse.Namespace) -> int:
     analysis = analyse(_snapshot(args))
-    sys.stdout.write(
-        render_reach(analysis.matrix, analysis.index.universe, fmt=args.output, expand=args.expand)
-    )
+    keep = ReachFilter(args.src, args.dst, args.reach_namespace)
+    for chunk in iter_reach(
+        analysis.matrix, analysis.index.universe, fmt=args.output, expand=args.expand, keep=keep
+    ):
+        sys.stdout.write(chunk)
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from tabulate import tabulate
@@ -11,7 +12,8 @@ from tabulate import tabulate
 from posture.engine.explain import Explanation
 from posture.engine.flows import Flows, Universe
 from posture.engine.path import PathVerdict
-from posture.engine.peers import Peer
+from posture.engine.peers import Peer, PeerKind
+from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Cell, Matrix
 
 
@@ -31,9 +33,41 @@ def _row(cell: Cell, universe: Universe) -> dict[str, Any]:
     }
 
 
-def expanded_rows(matrix: Matrix, universe: Universe) -> Iterator[dict[str, Any]]:
-    """One row per (source endpoint, destination endpoint) of every allowed cell."""
-    for cell in matrix.allowed_cells():
+@dataclass(frozen=True, slots=True)
+class ReachFilter:
+    """Which ends ``posture reach`` shows: ``src``/``dst`` name a namespace, a pod
+    (``namespace/name``), a node or an outside class by name; ``namespace`` keeps paths with
+    either end in that namespace. Decided per endpoint class, never per pair."""
+
+    src: str | None = None
+    dst: str | None = None
+    namespace: str | None = None
+
+    @staticmethod
+    def _names(c: EndpointClass, what: str) -> bool:
+        if c.kind is PeerKind.POD and (c.namespace == what or what in c.members):
+            return True
+        return what in c.members or c.name == what or c.id == what
+
+    def keeps(self, cell: Cell) -> bool:
+        if self.src is not None and not self._names(cell.src, self.src):
+            return False
+        if self.dst is not None and not self._names(cell.dst, self.dst):
+            return False
+        ns = self.namespace
+        return ns is None or ns in (cell.src.namespace, cell.dst.namespace)
+
+
+def _cells(matrix: Matrix, keep: ReachFilter) -> Iterator[Cell]:
+    return (c for c in matrix.allowed_cells() if keep.keeps(c))
+
+
+def expanded_rows(
+    matrix: Matrix, universe: Universe, keep: ReachFilter | None = None
+) -> Iterator[dict[str, Any]]:
+    """One row per (source endpoint, destination endpoint) of every allowed cell, produced one
+    at a time (an open cluster has as many rows as endpoint pairs)."""
+    for cell in _cells(matrix, keep or ReachFilter()):
         same = cell.relation.value == "same-node"
         allowed = cell.allowed.describe(universe)
         for s_name, s_node in zip(cell.src.members, cell.src.member_nodes, strict=True):
@@ -53,47 +87,81 @@ def expanded_rows(matrix: Matrix, universe: Universe) -> Iterator[dict[str, Any]
                 }
 
 
-def render_reach(matrix: Matrix, universe: Universe, *, fmt: str, expand: bool) -> str:
-    rows = (
-        list(expanded_rows(matrix, universe))
-        if expand
-        else [_row(c, universe) for c in matrix.allowed_cells()]
-    )
+_EXPANDED_KEYS = ("src", "dst", "relation", "allowed", "encryption")
+
+
+def iter_reach(
+    matrix: Matrix,
+    universe: Universe,
+    *,
+    fmt: str,
+    expand: bool,
+    keep: ReachFilter | None = None,
+) -> Iterator[str]:
+    """``posture reach`` as chunks of text. Expanded output is streamed row by row (JSON as one
+    document written piece by piece, the table with tab-separated columns), never held whole."""
+    keep = keep or ReachFilter()
     if fmt == "json":
-        doc = {
+        classes = [
+            {"id": c.id, "kind": c.kind.value, "name": c.name, "size": c.size, "members": c.members}
+            for c in matrix.classes
+        ]
+        head = {
             "apiVersion": "posture.dev/v1alpha1",
             "kind": "Reachability",
             "expanded": expand,
-            "classes": [
-                {
-                    "id": c.id,
-                    "kind": c.kind.value,
-                    "name": c.name,
-                    "size": c.size,
-                    "members": c.members,
-                }
-                for c in matrix.classes
-            ],
-            "paths": rows,
+            "classes": classes,
         }
-        return json.dumps(doc, indent=2) + "\n"
-    if not rows:
-        return "no allowed paths\n"
-    headers = (
-        ["SRC", "DST", "RELATION", "ALLOWED", "ENCRYPTION"]
-        if expand
-        else ["SRC", "DST", "RELATION", "ALLOWED", "ENCRYPTION", "PAIRS"]
-    )
-    keys = (
-        ["src", "dst", "relation", "allowed", "encryption"]
-        if expand
-        else ["src", "dst", "relation", "allowed", "encryption", "pairs"]
-    )
-    table = [[r[k] for k in keys] for r in rows]
-    return (
-        tabulate(table, headers=headers, tablefmt="plain", maxcolwidths=[30, 30, 10, 40, 11, 6])
+        text = json.dumps(head, indent=2)
+        yield text[: text.rstrip().rindex("}")].rstrip() + ',\n  "paths": ['
+        rows = expanded_rows(matrix, universe, keep) if expand else _grouped(matrix, universe, keep)
+        sep = "\n"
+        for row in rows:
+            yield sep + "    " + json.dumps(row)
+            sep = ",\n"
+        yield "\n  ]\n}\n"
+        return
+    if expand:
+        first = True
+        for row in expanded_rows(matrix, universe, keep):
+            if first:
+                yield "\t".join(k.upper() for k in _EXPANDED_KEYS) + "\n"
+                first = False
+            yield "\t".join(str(row[k]) for k in _EXPANDED_KEYS) + "\n"
+        if first:
+            yield "no allowed paths\n"
+        return
+    grouped = list(_grouped(matrix, universe, keep))
+    if not grouped:
+        yield "no allowed paths\n"
+        return
+    keys = ["src", "dst", "relation", "allowed", "encryption", "pairs"]
+    table = [[r[k] for k in keys] for r in grouped]
+    yield (
+        tabulate(
+            table,
+            headers=[k.upper() for k in keys],
+            tablefmt="plain",
+            maxcolwidths=[30, 30, 10, 40, 11, 6],
+        )
         + "\n"
     )
+
+
+def _grouped(matrix: Matrix, universe: Universe, keep: ReachFilter) -> Iterator[dict[str, Any]]:
+    return (_row(c, universe) for c in _cells(matrix, keep))
+
+
+def render_reach(
+    matrix: Matrix,
+    universe: Universe,
+    *,
+    fmt: str,
+    expand: bool,
+    keep: ReachFilter | None = None,
+) -> str:
+    """:func:`iter_reach` joined (for callers that want the whole text)."""
+    return "".join(iter_reach(matrix, universe, fmt=fmt, expand=expand, keep=keep))
 
 
 def render_explain(
