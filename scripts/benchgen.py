@@ -81,9 +81,10 @@ def _meta(name: str, namespace: str = "", labels: dict[str, str] | None = None) 
 class Generator:
     """Builds the raw objects of one synthetic cluster (deterministic for a seed)."""
 
-    def __init__(self, size: Size, seed: int, shape: str = "hardened") -> None:
+    def __init__(self, size: Size, seed: int, shape: str = "hardened", deny: float = 1 / 3) -> None:
         self.size = size
         self.shape = shape
+        self.deny = deny  # partial: the fraction of application namespaces with a default deny
         self.rng = random.Random(seed)
         self.objects: list[Obj] = []
         self.node_names: list[str] = []
@@ -263,7 +264,8 @@ class Generator:
                 labels.update({"team": team, "env": rng.choice(ENVS)})
             if team == "payments":
                 labels["pci"] = "true"
-            if self.shape == "partial" and ns not in system and len(self.namespaces) % 3 == 0:
+            j = len(self.namespaces) - len(system)
+            if self.shape == "partial" and j >= 0 and int((j + 1) * self.deny) > int(j * self.deny):
                 labels["deny"] = "true"  # default deny only in some namespaces
             self.objects.append(
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns, labels=labels)}
@@ -751,9 +753,9 @@ def snapshot_document(objects: list[Obj], name: str) -> Obj:
 
 
 def generate(
-    size: Size, seed: int, path: Path, name: str, shape: str = "hardened"
+    size: Size, seed: int, path: Path, name: str, shape: str = "hardened", deny: float = 1 / 3
 ) -> dict[str, int]:
-    gen = Generator(size, seed, shape)
+    gen = Generator(size, seed, shape, deny)
     objects = gen.build()
     doc = snapshot_document(objects, name)
     data = json.dumps(doc, separators=(",", ":")).encode()

@@ -1,8 +1,9 @@
 """The ``partial`` shape of ``scripts/bench``: the half-measures common in real clusters.
 
-Egress inside the cluster allowed for every pod, ICMP allowed into the pods of each
-environment from anywhere, metrics ports open to anyone, a Calico default deny that covers only
-namespaces labelled ``deny=true`` (one in three; never kube-system or calico-system), host
+Egress inside the cluster allowed, ICMP allowed into the pods of each environment from
+anywhere, metrics ports open to anyone, all three except in namespaces labelled ``deny=true``
+(one in three by default, ``scripts/bench --deny F``), which get a Calico default deny (never
+kube-system or calico-system) and only their NetworkPolicies' allows; host
 endpoints on every other node with a host policy for the node subnet, and per-namespace
 Kubernetes NetworkPolicies that allow (a default deny only in the ``deny`` namespaces). Almost
 every pair of pods can reach each other on some flow.
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 API = "projectcalico.org/v3"
 GNP = "GlobalNetworkPolicy"
 CLUSTER_NETS = ["10.128.0.0/10", "10.0.0.0/16"]  # the pod pool and the node subnet
+OPEN = "pcns.deny != 'true'"  # the half-measures leave out the namespaces that opted in to deny
 
 
 def _gnp(name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +32,7 @@ def partial_globals(gen: Generator) -> None:
             "allow-cluster-egress",
             {
                 "order": 900,
-                "selector": "projectcalico.org/orchestrator == 'k8s'",
+                "selector": f"projectcalico.org/orchestrator == 'k8s' && {OPEN}",
                 "types": ["Egress"],
                 "egress": [{"action": "Allow", "destination": {"nets": CLUSTER_NETS}}],
             },
@@ -42,7 +44,7 @@ def partial_globals(gen: Generator) -> None:
                 f"allow-icmp-{env}",
                 {
                     "order": 100,
-                    "selector": f"pcns.env == '{env}'",
+                    "selector": f"pcns.env == '{env}' && {OPEN}",
                     "types": ["Ingress"],
                     "ingress": [{"action": "Allow", "protocol": "ICMP"}],
                 },
@@ -53,7 +55,7 @@ def partial_globals(gen: Generator) -> None:
             "allow-metrics",
             {
                 "order": 110,
-                "selector": "projectcalico.org/orchestrator == 'k8s'",
+                "selector": f"projectcalico.org/orchestrator == 'k8s' && {OPEN}",
                 "types": ["Ingress"],
                 "ingress": [
                     {"action": "Allow", "protocol": "TCP", "destination": {"ports": [9090, 9100]}}
