@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from posture.engine.flows import Flows
 from posture.engine.match import MatchContext, rule_flows
 from posture.engine.peers import Peer
-from posture.engine.verdict import Decision, Outcome, Stage, Step
+from posture.engine.verdict import Decision, Outcome, Stage, Step, StepAction
 from posture.model.policy import Action, Direction, Policy, Profile, Tier
 
 
@@ -53,6 +53,13 @@ class Chain:
 def _policy_name(p: Policy) -> str:
     return str(p.ref)
 
+
+# A policy rule's action → the step it makes (Log rules never make one).
+_RULE_ACTIONS = {
+    Action.ALLOW: StepAction.ALLOW,
+    Action.DENY: StepAction.DENY,
+    Action.PASS: StepAction.PASS,
+}
 
 Part = tuple[Flows, tuple[Step, ...]]
 
@@ -100,9 +107,9 @@ def _evaluate_tier(
             step = Step(
                 chain.stage,
                 chain.subject,
-                rule.action.value,
+                _RULE_ACTIONS[rule.action],
                 group.tier.name,
-                _policy_name(pol),
+                pol.ref,
                 rule.index,
                 _note(rule.http, note),
             )
@@ -126,7 +133,7 @@ def _evaluate_tier(
             step = Step(
                 chain.stage,
                 chain.subject,
-                "Pass (tier defaultAction)",
+                StepAction.TIER_PASS,
                 group.tier.name,
                 note="no policy of the tier decided",
             )
@@ -139,7 +146,7 @@ def _evaluate_tier(
             step = Step(
                 chain.stage,
                 chain.subject,
-                "Deny (end of tier)",
+                StepAction.END_OF_TIER,
                 group.tier.name,
                 note=f"selected by {names}{more}; no rule matched",
             )
@@ -172,8 +179,10 @@ def _profiles(
             step = Step(
                 chain.stage,
                 chain.subject,
-                f"{rule.action.value} (profile)",
-                policy=f"Profile {prof.name}",
+                StepAction.PROFILE_ALLOW
+                if rule.action is Action.ALLOW
+                else StepAction.PROFILE_DENY,
+                profile=prof.name,
                 rule=rule.index,
                 note=note,
             )
@@ -182,6 +191,6 @@ def _profiles(
             remaining = remaining - hit
     if remaining:
         why = "no profile" if not chain.profiles else "no profile rule matched"
-        step = Step(chain.stage, chain.subject, "Deny (no profile allowed)", note=why)
+        step = Step(chain.stage, chain.subject, StepAction.NO_PROFILE, note=why)
         out.append((remaining, Outcome(Decision.DENY, (*steps, step))))
     return out

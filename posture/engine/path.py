@@ -25,7 +25,7 @@ from posture.engine.chain import Chain, evaluate
 from posture.engine.flows import Flows
 from posture.engine.index import Index, PolicySet
 from posture.engine.peers import Peer, PeerKind
-from posture.engine.verdict import Decision, Encryption, Stage, Step
+from posture.engine.verdict import Decision, Encryption, Stage, Step, StepAction
 from posture.model.endpoints import HostEndpoint
 from posture.model.net import IPSet, PortSet
 from posture.model.policy import Direction
@@ -81,13 +81,7 @@ class PathEngine:
             node = self.index.nodes.get(node_name)
             if node is None:
                 return Encryption.UNKNOWN
-            felix = self.index.snap.felix_for(node_name)
-            fam = dst.family
-            enabled = felix.wireguard_v4 if fam == 4 else felix.wireguard_v6
-            key = node.wireguard.key_v4 if fam == 4 else node.wireguard.key_v6
-            if not (enabled and key):
-                return Encryption.UNENCRYPTED
-            if host_path and not felix.wireguard_host:
+            if not self.index.snap.wireguard_encrypts(node, dst.family, host_path=host_path):
                 return Encryption.UNENCRYPTED
         return Encryption.ENCRYPTED
 
@@ -122,13 +116,15 @@ class PathEngine:
                 Step(
                     Stage.HOST_TO_LOCAL_POD,
                     src.name,
-                    "Allow",
+                    StepAction.ALLOW,
                     note="host → local pod is never policed (§5.7)",
                 )
             )
             return
         if dst.kind is PeerKind.HOST and dst.node == src.node:
-            run.allow(Step(Stage.UNPOLICED, src.name, "Allow", note="traffic within one host"))
+            run.allow(
+                Step(Stage.UNPOLICED, src.name, StepAction.ALLOW, note="traffic within one host")
+            )
             return
         hosts = idx.node_hosts(src.node)
         hep = hosts.for_address(src.address) if hosts.any else None
@@ -137,7 +133,7 @@ class PathEngine:
                 Step(
                     Stage.UNPOLICED,
                     src.name,
-                    "Allow",
+                    StepAction.ALLOW,
                     note="no host endpoint on this node: Calico does not filter host traffic",
                 )
             )
@@ -156,7 +152,7 @@ class PathEngine:
     def _arrive(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
         idx = self.index
         if dst.kind is PeerKind.EXTERNAL:
-            run.allow(Step(Stage.UNPOLICED, dst.name, "Allow", note="leaves the cluster"))
+            run.allow(Step(Stage.UNPOLICED, dst.name, StepAction.ALLOW, note="leaves the cluster"))
             return
         hosts = idx.node_hosts(dst.node)
         if dst.kind is PeerKind.POD:
@@ -178,7 +174,7 @@ class PathEngine:
                 Step(
                     Stage.UNPOLICED,
                     dst.name,
-                    "Allow",
+                    StepAction.ALLOW,
                     note=f"{why}: Calico does not filter traffic to the host",
                 )
             )
@@ -205,7 +201,7 @@ class PathEngine:
             step = Step(
                 Stage.ENDPOINT_TO_HOST,
                 subject,
-                "Deny (DefaultEndpointToHostAction DROP)",
+                StepAction.ENDPOINT_TO_HOST_DROP,
                 note=origin,
             )
             run.deny_all(step)
@@ -216,7 +212,9 @@ class PathEngine:
         step = Step(
             Stage.ENDPOINT_TO_HOST,
             subject,
-            f"Allow (DefaultEndpointToHostAction {action.value})",
+            StepAction.ENDPOINT_TO_HOST_RETURN
+            if action is EndpointToHostAction.RETURN
+            else StepAction.ENDPOINT_TO_HOST_ACCEPT,
             note=note,
         )
         run.allow(step)
@@ -395,7 +393,7 @@ class _EngineRun:
                 self._held.append(
                     _Part(
                         hit,
-                        (*part.steps, Step(Stage.FAILSAFE, subject, "Allow", note=note)),
+                        (*part.steps, Step(Stage.FAILSAFE, subject, StepAction.ALLOW, note=note)),
                         part.skip_host,
                     )
                 )

@@ -100,3 +100,33 @@ class RuleInfo:
     title: str
     measure: str  # the checklist measure it belongs to
     remediation: str = ""
+
+    def finding(
+        self,
+        message: str,
+        *,
+        title: str | None = None,
+        severity: Severity | None = None,
+        subjects: tuple[Subject, ...] = (),
+        path: PathInfo | None = None,
+        encrypted: str = "unknown",
+        because: tuple[str, ...] = (),
+        remediation: str | None = None,
+        count: int = 0,
+        key_extra: str = "",
+    ) -> Finding:
+        """A finding of this check: its id, and its title, severity and remediation unless this
+        one finding needs its own (a direction in the title, a severity by exposure)."""
+        return Finding(
+            check_id=self.id,
+            severity=self.severity if severity is None else severity,
+            title=self.title if title is None else title,
+            message=message,
+            subjects=subjects,
+            path=path,
+            encrypted=encrypted,
+            because=because,
+            remediation=self.remediation if remediation is None else remediation,
+            count=count,
+            key_extra=key_extra,
+        )

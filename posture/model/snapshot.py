@@ -123,6 +123,15 @@ class Snapshot:
     def felix_for(self, node: str) -> FelixSettings:
         return self.felix_by_node.get(node, self.felix)
 
+    def wireguard_encrypts(self, node: Node, family: int, *, host_path: bool = False) -> bool:
+        """Does WireGuard carry ``node``'s traffic of this address family (docs/semantics.md
+        §5): enabled in its Felix settings and a public key published; traffic to host
+        addresses only with host encryption on. The one definition engine and matrix share."""
+        felix = self.felix_for(node.name)
+        enabled = felix.wireguard_v4 if family == 4 else felix.wireguard_v6
+        key = node.wireguard.key_v4 if family == 4 else node.wireguard.key_v6
+        return bool(enabled and key and (felix.wireguard_host or not host_path))
+
     def location_of(self, ref: ObjectRef) -> SourceLocation | None:
         return self.locations.get(ref)
 

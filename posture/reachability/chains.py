@@ -96,11 +96,7 @@ def falls_through(index: Index, cls: EndpointClass, direction: Direction, anon: 
     src, dst = (me, anon) if direction is Direction.EGRESS else (anon, me)
     chain = index.workload_chain(pod, direction)
     for _, outcome in evaluate(chain, src, dst, index.universe.full(), index.ctx):
-        if (
-            outcome.decision is Decision.ALLOW
-            and outcome.steps
-            and (outcome.steps[-1].policy.startswith("Profile "))
-        ):
+        if outcome.decision is Decision.ALLOW and outcome.steps and outcome.steps[-1].profile:
             return True
     return False
 

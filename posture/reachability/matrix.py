@@ -95,14 +95,8 @@ class Matrix:
 
 
 def _encrypting_nodes(index: Index, host_path: bool, family: int) -> set[str]:
-    out = set()
-    for n in index.snap.nodes:
-        f = index.snap.felix_for(n.name)
-        enabled = f.wireguard_v4 if family == 4 else f.wireguard_v6
-        key = n.wireguard.key_v4 if family == 4 else n.wireguard.key_v6
-        if enabled and key and (f.wireguard_host or not host_path):
-            out.add(n.name)
-    return out
+    snap = index.snap
+    return {n.name for n in snap.nodes if snap.wireguard_encrypts(n, family, host_path=host_path)}
 
 
 class _Builder:

@@ -16,7 +16,7 @@ from posture.engine.flows import Flows
 from posture.engine.index import Index
 from posture.engine.match import rule_flows
 from posture.engine.peers import PeerKind
-from posture.engine.verdict import Outcome, Step
+from posture.engine.verdict import Outcome, Step, StepAction
 from posture.model.policy import Action, Direction, Policy
 from posture.reachability.bits import ClassBits
 from posture.reachability.chains import excluded_group, local_signature, peer_representatives
@@ -43,7 +43,7 @@ def _decider(steps: tuple[Step, ...], tier: str) -> Step | None:
         if s.tier == tier:
             return s
     for s in reversed(steps):
-        if s.policy or s.action.startswith("Deny (end"):
+        if s.policy_name or s.action is StepAction.END_OF_TIER:
             return s
     return None
 
@@ -75,8 +75,8 @@ def rule_usage(idx: Index, classes: list[EndpointClass]) -> RuleUsage:
                 parts = evaluate(chain, src, dst, full, idx.ctx)
                 for _, outcome in parts:
                     for s in outcome.steps:
-                        if s.policy and s.rule is not None and s.stage == chain.stage:
-                            usage.used.add((s.policy, direction, s.rule))
+                        if s.policy is not None and s.rule is not None and s.stage == chain.stage:
+                            usage.used.add((str(s.policy), direction, s.rule))
                 for group in chain.groups:
                     for pol in group.policies:
                         name = str(pol.ref)
@@ -102,7 +102,7 @@ def _record_shadower(
     for flows, outcome in parts:
         if flows & matched:
             d = _decider(outcome.steps, tier)
-            if d is None or (d.policy == key[0] and d.rule == key[2]):
+            if d is None or (d.policy_name == key[0] and d.rule == key[2]):
                 continue
             lst = usage.shadowers.setdefault(key, [])
             if all((x.policy, x.rule, x.action) != (d.policy, d.rule, d.action) for x in lst):

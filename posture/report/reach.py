@@ -184,9 +184,9 @@ def render_explain(
                             "stage": s.stage.value,
                             "subject": s.subject,
                             "tier": s.tier,
-                            "policy": s.policy,
+                            "policy": s.policy_name,
                             "rule": s.rule,
-                            "action": s.action,
+                            "action": s.action.value,
                             "note": s.note,
                         }
                         for s in v.steps

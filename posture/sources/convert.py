@@ -46,25 +46,13 @@ from posture.sources.convert_policy import (
     k8s_policy,
     rules,
 )
+from posture.sources.discovery import CALICO_KINDS
 
 CALICO_GROUPS = ("projectcalico.org", V1_GROUP)
 
-# Kinds posture reads. Other well-known kinds are ignored; anything else is an input error.
-_CALICO_KINDS = {
-    "GlobalNetworkPolicy",
-    "NetworkPolicy",
-    "StagedGlobalNetworkPolicy",
-    "StagedNetworkPolicy",
-    "StagedKubernetesNetworkPolicy",
-    "Tier",
-    "GlobalNetworkSet",
-    "NetworkSet",
-    "HostEndpoint",
-    "Profile",
-    "FelixConfiguration",
-    "IPPool",
-    "KubeControllersConfiguration",
-}
+# Kinds posture reads (the live source's table, sources/discovery.py). Other well-known kinds
+# are ignored; anything else is an input error.
+_CALICO_KINDS = frozenset(kind for kind, _plural, _namespaced in CALICO_KINDS)
 _IGNORED_KINDS = {
     "ConfigMap",
     "Secret",

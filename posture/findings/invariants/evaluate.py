@@ -255,8 +255,7 @@ def _finding(a: Analysis, inv: Invariant, blocks: list[Block], count: int) -> Fi
         f"Example: {first.example[0]} → {first.example[1]} ({first.relation}) "
         f"on {describe(first.flows)}."
     )
-    return Finding(
-        check_id=info.id,
+    return info.finding(
         severity=inv.severity,
         title=f"Invariant {inv.name!r} broken",
         message=f"{inv.reason.rstrip('.')}. Yet {_plural(count, 'endpoint pair')} "
@@ -269,7 +268,6 @@ def _finding(a: Analysis, inv: Invariant, blocks: list[Block], count: int) -> Fi
         ),
         encrypted="false" if inv.demand is Demand.ENCRYPTED else "unknown",
         because=tuple(s.describe() for s in first.steps),
-        remediation=info.remediation,
         count=count,
         key_extra=inv.name,
     )

@@ -65,11 +65,13 @@ def early_denies(a: Analysis, usage: RuleUsage, key: RuleKey) -> list[str]:
         return []
     out = []
     for step in usage.shadowers.get(key, []):
-        shadower = a.index.policy_by_name.get(step.policy)
-        if shadower is None or shadower.tier != pol.tier or "Deny" not in step.action:
+        if step.policy is None or not step.action.denies:
+            continue
+        shadower = a.index.policy_by_name.get(str(step.policy))
+        if shadower is None or shadower.tier != pol.tier:
             continue
         if (shadower.order if shadower.order is not None else float("inf")) < (
             pol.order if pol.order is not None else float("inf")
-        ) and step.policy not in out:
-            out.append(step.policy)
+        ) and str(step.policy) not in out:
+            out.append(str(step.policy))
     return out

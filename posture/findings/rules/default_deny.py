@@ -40,14 +40,11 @@ def no_default_deny(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         if not classes:
             continue
         phrase, pods = pods_phrase(classes)
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
+        yield info.finding(
             title=f"{info.title} ({direction.value})",
             message=f"{phrase}: {direction.value.lower()} traffic that no policy mentions is "
             "allowed (it falls through to the namespace profile's Allow).",
             subjects=namespace_subjects(c.namespace for c in classes),
-            remediation=info.remediation,
             count=pods,
             key_extra=direction.value,
         )
@@ -108,15 +105,11 @@ def excluded_by_design(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     phrase, pods = pods_phrase(classes)
     reach = _reach(a, classes)
     can = f" They can still {'; '.join(reach)}." if reach else ""
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message=f"{', '.join(policies)} denies every other pod by default but leaves out "
         f"{phrase} ({directions}), as Calico's recommended default deny does: their "
         f"unmentioned traffic falls through to the namespace profile's Allow.{can}",
         subjects=namespace_subjects(c.namespace for c in classes),
-        remediation=info.remediation,
         count=pods,
     )
 

@@ -136,14 +136,10 @@ def one_direction(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         wide = [p for p, sel in _wide_global(a, covered) if len(sel) == len(_pod_classes(a))]
         by = f"{wide[0].ref} denies" if wide else "Policies deny"
         phrase, count = pods_phrase(open_by_dir[missing])
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
-            title=info.title,
+        yield info.finding(
             message=f"{by} {covered.value.lower()} traffic for every pod, but "
             f"{missing.value.lower()} traffic nobody mentions is still allowed for {phrase}.",
             subjects=tuple(_policy_subject(p) for p in wide[:1]),
-            remediation=info.remediation,
             count=count,
             key_extra=missing.value,
         )
@@ -165,15 +161,12 @@ def misses_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             if not missed or chosen & open_ids:
                 continue
             phrase, count = pods_phrase(missed)
-            yield Finding(
-                check_id=info.id,
-                severity=info.severity,
+            yield info.finding(
                 title=f"{info.title} ({d.value})",
                 message=f"{p.ref} ({p.selector_text}) denies "
                 f"{d.value.lower()} traffic by default but does not select {phrase}, and no "
                 "other default-deny does.",
                 subjects=(_policy_subject(p), *namespace_subjects(c.namespace for c in missed)),
-                remediation=info.remediation,
                 count=count,
                 key_extra=f"{p.ref}|{d.value}",
             )
@@ -196,15 +189,12 @@ def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
                     blocked.setdefault(port, []).append((c, steps_text(denied[0].steps)))
         for port, items in sorted(blocked.items()):
             phrase, count = pods_phrase(c for c, _ in items)
-            yield Finding(
-                check_id=info.id,
-                severity=info.severity,
+            yield info.finding(
                 title=f"{info.title}: DNS ({port})",
                 message=f"{phrase} cannot resolve names: {port} to kube-dns is denied.",
                 subjects=namespace_subjects(c.namespace for c, _ in items),
                 path=PathInfo(phrase, dns.name, port, "-"),
                 because=items[0][1],
-                remediation=info.remediation,
                 count=count,
                 key_extra=f"dns|{port}",
             )
@@ -221,16 +211,13 @@ def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             stuck.append((c, steps_text(denied[0].steps)))
     if stuck:
         phrase, count = pods_phrase(c for c, _ in stuck)
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
+        yield info.finding(
             title=f"{info.title}: API server",
             message=f"control-plane {phrase} cannot reach the Kubernetes API server "
             f"({api.name}, TCP 6443).",
             subjects=namespace_subjects(c.namespace for c, _ in stuck),
             path=PathInfo(phrase, api.name, "TCP 6443", "-"),
             because=stuck[0][1],
-            remediation=info.remediation,
             count=count,
             key_extra="api",
         )
@@ -262,17 +249,13 @@ def shadows_allows(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     for shadower, shadowed in sorted(by_shadower.items()):
         items = sorted(shadowed)
         shown = "; ".join(items[:8]) + (f"; and {len(items) - 8} more" if len(items) > 8 else "")
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
-            title=info.title,
+        yield info.finding(
             message=f"{shadower} denies before the Kubernetes NetworkPolicies (order 1000) are "
             f"consulted, so these allow rules never take effect: {shown}.",
             because=(f"{shadower} decides first in tier default",),
             subjects=tuple(
                 _policy_subject(p) for p in (a.index.policy_by_name.get(shadower),) if p
             ),
-            remediation=info.remediation,
             count=len(items),
             key_extra=shadower,
         )

@@ -69,16 +69,12 @@ def wireguard_off(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             f"WireGuard is disabled on {len(off)} of {len(snap.nodes)} nodes "
             f"({', '.join(off[:10])}; {'; '.join(origins)})"
         )
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message=f"{where}; {cells} allowed cross-node paths between endpoint groups "
         f"({pairs} endpoint pairs) travel unencrypted, {sensitive} of those pairs to node "
         "services or across namespaces.",
         subjects=tuple(Subject("Node", n, api_version="v1") for n in off[:50]),
         encrypted="false",
-        remediation=info.remediation,
         count=pairs,
     )
 
@@ -106,16 +102,12 @@ def nodes_without_key(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     if not cells:
         return
     shown = ", ".join(keyless[:10]) + (" …" if len(keyless) > 10 else "")
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message=f"WireGuard is enabled but {len(keyless)} of {len(snap.nodes)} nodes publish no "
         f"public key ({shown}); {cells} allowed cross-node paths ({pairs} endpoint pairs) to or "
         "from them travel unencrypted.",
         subjects=tuple(Subject("Node", n, api_version="v1") for n in keyless[:50]),
         encrypted="false",
-        remediation=info.remediation,
         count=pairs,
     )
 
@@ -145,15 +137,11 @@ def host_clear(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
                 pairs += clear
     if not cells:
         return
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message=f"WireGuard encrypts pod traffic only; {cells} allowed paths to other nodes' "
         f"addresses ({pairs} endpoint pairs: kubelet, node services, hostNetwork pods) travel "
         "in clear because wireguardHostEncryptionEnabled is off.",
         encrypted="false",
-        remediation=info.remediation,
         count=pairs,
     )
 
@@ -189,15 +177,11 @@ def encapsulation(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         else f"{p.name} (VXLAN {p.vxlan.value})"
         for p in encap
     )
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message=f"IP pools {pools} encapsulate cross-node traffic to pods, but {clear} allowed "
         "endpoint pairs (pods or nodes to pods on other nodes) are still unencrypted: the "
         "tunnel hides nothing from anyone on the node network.",
         encrypted="false",
-        remediation=info.remediation,
         count=clear,
     )
 

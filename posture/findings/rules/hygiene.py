@@ -76,14 +76,10 @@ def selects_nothing(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             continue
         if (not p.types or not p.normal) and any(p.selector.matches(lbl) for lbl in everything):
             continue
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
-            title=info.title,
+        yield info.finding(
             message=f"{p.ref} ({p.selector_text}) selects no pod or host "
             "endpoint, so none of its rules apply.",
             subjects=(_subject(p),),
-            remediation=info.remediation,
             count=1,
             key_extra=str(p.ref),
         )
@@ -100,22 +96,18 @@ def never_decides(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         by = usage.shadowers.get((name, direction, index), [])
         who = (
             "; ".join(
-                f"{s.policy or 'tier ' + s.tier} rule {s.rule} ({s.action})"
+                f"{s.policy_name or 'tier ' + s.tier} rule {s.rule} ({s.action.value})"
                 if s.rule is not None
-                else f"{s.policy or 'tier ' + s.tier} ({s.action})"
+                else f"{s.policy_name or 'tier ' + s.tier} ({s.action.value})"
                 for s in by
             )
             or "an earlier decision"
         )
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
-            title=info.title,
+        yield info.finding(
             message=f"{name} {direction.value.lower()} rule {index} ({action.value}) matches "
             f"traffic, but {who} always decides it first.",
             subjects=(_subject(pol),),
             because=tuple(s.describe() for s in by),
-            remediation=info.remediation,
             count=1,
             key_extra=f"{name}|{direction.value}|{index}",
         )
@@ -161,14 +153,10 @@ def staged_changes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
                 )
         if not (opened or closed):
             continue
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
-            title=info.title,
+        yield info.finding(
             message=f"Enforcing {staged.ref} would close paths for {closed} endpoint pairs and "
             f"open paths for {opened}" + (f"; e.g. {example}" if example else "") + ".",
             subjects=(_subject(staged),),
-            remediation=info.remediation,
             count=opened + closed,
             key_extra=str(staged.ref),
         )

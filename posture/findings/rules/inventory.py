@@ -21,14 +21,10 @@ CALICO_MISSING = RuleInfo(
 def calico_missing(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     if a.snapshot.calico_present:
         return
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message="Neither projectcalico.org/v3 nor crd.projectcalico.org/v1 is served and no "
         "Calico resource was given: reachability assumes Calico enforces the Kubernetes "
         "NetworkPolicies, which may not be the case here.",
-        remediation=info.remediation,
         count=0,
     )
 

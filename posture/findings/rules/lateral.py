@@ -82,16 +82,13 @@ def namespace_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         others = set(namespaces) - {ns}
         if others and reached_from[ns] >= others:
             cell = sample[ns]
-            yield Finding(
-                check_id=info.id,
-                severity=info.severity,
+            yield info.finding(
                 title=f"{info.title}: {ns}",
                 message=f"Pods in every other namespace ({len(others)}) can open connections to "
                 f"pods in {ns}, on more than DNS.",
                 subjects=namespace_subjects([ns]),
                 path=PathInfo("every other namespace", ns, cell.allowed.describe(), ""),
                 because=steps_text(evidence(cell, cell.allowed)),
-                remediation=info.remediation,
                 count=len(others),
                 key_extra=ns,
             )
@@ -114,9 +111,9 @@ def _explicit_allow_all(
         src, dst = (cls.rep, other) if direction is Direction.EGRESS else (other, cls.rep)
         for _, outcome in evaluate(chain, src, dst, full, idx.ctx):
             last = outcome.steps[-1] if outcome.steps else None
-            if not outcome.allowed or last is None or last.policy.startswith("Profile "):
+            if not outcome.allowed or last is None or last.profile:
                 return ""
-            decider = decider or last.policy
+            decider = decider or last.policy_name
     return decider
 
 
@@ -148,15 +145,12 @@ def unrestricted_pods(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             phrase, count = pods_phrase(classes)
             way = "from" if direction is Direction.INGRESS else "to"
             label = direction.value.lower()
-            yield Finding(
-                check_id=info.id,
-                severity=info.severity,
+            yield info.finding(
                 title=f"{info.title} ({label})",
                 message=f"{decider} allows {phrase} all {label} traffic {way} any pod, node "
                 "or outside address.",
                 subjects=namespace_subjects(c.namespace for c in classes),
                 because=(f"{decider} allows every protocol and port {way} every peer",),
-                remediation=info.remediation,
                 count=count,
                 key_extra=f"{label}|{decider}",
             )
@@ -175,17 +169,13 @@ def world_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         return
     dsts = {id(c.dst): c.dst for c in hit}
     phrase, count = pods_phrase(dsts.values())
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message=f"{phrase} accept any connection from addresses outside the cluster "
         f"(e.g. {hit[0].src.name}).",
         subjects=namespace_subjects(c.namespace for c in dsts.values()),
         path=PathInfo(hit[0].src.name, hit[0].dst.name, "all traffic", "-"),
         because=steps_text(evidence(hit[0], full)),
         encrypted="false",
-        remediation=info.remediation,
         count=count,
     )
 

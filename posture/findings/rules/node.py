@@ -128,8 +128,7 @@ def node_services(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         union = EMPTY
         for _, _, f in hits:
             union = union | f
-        yield Finding(
-            check_id=info.id,
+        yield info.finding(
             severity=hits[0][1],
             title=f"{info.title} ({_where(relation)}): {', '.join(names[:3])}"
             + (f" and {len(names) - 3} more" if len(names) > 3 else ""),
@@ -138,7 +137,6 @@ def node_services(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             path=PathInfo(phrase, dst.name, union.describe(), relation.value),
             encrypted=_enc(cell),
             because=steps_text(evidence(cell, hits[0][2])),
-            remediation=info.remediation,
             count=pods,
             key_extra="|".join(names),
         )
@@ -180,8 +178,7 @@ def node_unrestricted(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         if severity.rank < info.severity.rank:
             severity = info.severity
         names = ", ".join(h[0] for h in hits[:6]) + (" …" if len(hits) > 6 else "")
-        yield Finding(
-            check_id=info.id,
+        yield info.finding(
             severity=severity,
             title=f"{info.title} ({_where(relation)})",
             message=f"{phrase} can open any connection (every protocol and port) to {dst.name} "
@@ -190,7 +187,6 @@ def node_unrestricted(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             path=PathInfo(phrase, dst.name, "all traffic", relation.value),
             encrypted=_enc(cells[0]),
             because=steps_text(steps),
-            remediation=info.remediation,
             count=pods,
         )
 
@@ -218,15 +214,11 @@ def no_host_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         if len(bare) == len(snap.nodes)
         else f"{len(bare)} of {len(snap.nodes)} nodes ({', '.join(bare[:10])}) have no"
     )
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message=f"{which} host endpoint, so Calico filters nothing that reaches their "
         "addresses from other nodes, hostNetwork pods or outside (kubelet, etcd, SSH, NodePorts "
         "included).",
         subjects=tuple(Subject("Node", n, api_version="v1") for n in bare[:50]),
-        remediation=info.remediation,
         count=len(bare),
     )
 
@@ -270,17 +262,13 @@ def failsafe_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     for cell, opened, sources in groups.values():
         names = sorted({s.name for s in sources})
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
-            title=info.title,
+        yield info.finding(
             message=f"{cell.dst.name}: host-endpoint policy denies {opened.describe()}, yet "
             f"failsafe ports keep them reachable from {shown}.",
             subjects=node_subjects(cell.dst),
             path=PathInfo(shown, cell.dst.name, opened.describe(), cell.relation.value),
             encrypted=_enc(cell),
             because=steps_text(evidence(cell, opened)),
-            remediation=info.remediation,
             count=len(sources),
         )
 
@@ -310,17 +298,13 @@ def host_port_exposed(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
                 continue
             node = idx.nodes.get(pod.node)
             address = node.addresses[0] if node and node.addresses else pod.node
-            yield Finding(
-                check_id=info.id,
-                severity=info.severity,
-                title=info.title,
+            yield info.finding(
                 message=f"Pod {pod.namespace}/{pod.name} maps hostPort {cp.host_port} to port "
                 f"{cp.port}; anyone outside the cluster can reach it at {address}:{cp.host_port}.",
                 subjects=(Subject("Pod", pod.name, pod.namespace, "v1"),),
                 path=PathInfo(world.name, f"{address}:{cp.host_port}", flows.describe(), "-"),
                 encrypted="false",
                 because=steps_text(allowed[0].steps),
-                remediation=info.remediation,
                 count=1,
                 key_extra=f"{cp.protocol}/{cp.host_port}",
             )
@@ -405,8 +389,7 @@ def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         else:
             title = f"{info.title}: {services}"
             who = f"Addresses outside the cluster ({cell.src.name})"
-        yield Finding(
-            check_id=info.id,
+        yield info.finding(
             severity=severity,
             title=title,
             message=f"{who} can reach {_service_list(hits)} on {cell.dst.name}.",
@@ -414,7 +397,6 @@ def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             path=PathInfo(cell.src.name, cell.dst.name, cell.allowed.describe(), "-"),
             encrypted="false",
             because=steps_text(evidence(cell, hits[0][2])),
-            remediation=info.remediation,
             count=cell.dst.size,
             key_extra="|".join(names) + ("|private" if private else ""),
         )

@@ -58,15 +58,11 @@ def mixed(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         return
     parts = "; ".join(f"{r} on {len(ns)} node(s)" for r, ns in sorted(by_runtime.items()))
     what = "runtimes" if len(names) > 1 else "versions of " + next(iter(names))
-    yield Finding(
-        check_id=info.id,
-        severity=info.severity,
-        title=info.title,
+    yield info.finding(
         message=f"Nodes run different {what}: {parts}.",
         subjects=tuple(
             Subject("Node", n, api_version="v1") for ns in by_runtime.values() for n in ns[:10]
         ),
-        remediation=info.remediation,
         count=len(by_runtime),
     )
 
@@ -98,13 +94,9 @@ def end_of_life(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         if why:
             stale.setdefault(f"{n.container_runtime}: {why}", []).append(n.name)
     for why, nodes in sorted(stale.items()):
-        yield Finding(
-            check_id=info.id,
-            severity=info.severity,
-            title=info.title,
+        yield info.finding(
             message=f"{why} ({len(nodes)} node(s): {', '.join(nodes[:10])}).",
             subjects=tuple(Subject("Node", n, api_version="v1") for n in nodes[:50]),
-            remediation=info.remediation,
             count=len(nodes),
             key_extra=why,
         )
