@@ -28,6 +28,7 @@ from posture.pipeline import CheckOptions, analyse, check, explain, incomplete, 
 from posture.report.changes import render_diff
 from posture.report.formats import CHOICES, RenderOptions, render
 from posture.report.model import Report
+from posture.report.preflight import denied_lines, render_preflight
 from posture.report.reach import ReachFilter, iter_reach, render_explanation
 from posture.sources import ClusterOptions, load_snapshot, offline_source, read_cluster
 from posture.sources.base import RawInventory
@@ -485,29 +486,11 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     """Every permission posture needs here, allowed or denied (SelfSubjectAccessReview); exit 3
     when something is denied, naming it, so an RBAC gap shows before a partial report does."""
     checks = cluster_source(args).preflight()
-    rows = [(v, g or "(core)", r, "allowed" if ok else "DENIED") for v, g, r, ok in checks]
-    width = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(_PF_HEAD)]
-    for row in (_PF_HEAD, *rows):
-        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, width, strict=True)).rstrip())
-        sys.stdout.write("\n")
-    denied = [(v, g, r) for v, g, r, ok in checks if not ok]
-    for verb, group, resource in denied:
-        shown = group or '""'  # the core group, spelled as in a ClusterRole's apiGroups
-        print(
-            f"posture: missing permission: verb={verb} group={shown} resource={resource}",
-            file=sys.stderr,
-        )
-    if denied:
-        print(
-            f"posture: {len(denied)} of {len(checks)} permissions denied; grant them "
-            "(deploy/clusterrole.yaml has the full list) or expect exit 3 from check",
-            file=sys.stderr,
-        )
-        return EXIT_INCOMPLETE
-    return EXIT_OK
-
-
-_PF_HEAD = ("VERB", "GROUP", "RESOURCE", "ACCESS")
+    sys.stdout.write(render_preflight(checks))
+    problems = denied_lines(checks)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return EXIT_INCOMPLETE if problems else EXIT_OK
 
 
 def cmd_reach(args: argparse.Namespace) -> int:

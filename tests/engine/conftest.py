@@ -1,9 +1,9 @@
 """Helpers for the table-driven semantic scenarios in ``test_scenarios.py``.
 
 A scenario is a small cluster (the base cluster in ``data/base-cluster.yaml`` plus the
-scenario's own manifests) and a list of checks. Each check runs ``posture explain`` through the
-CLI entry point, exactly as an operator would, and compares the JSON verdict with the expected
-one, including the step that decided it.
+scenario's own manifests) and a list of checks. Each check asks ``pipeline.explain`` (what
+``posture explain`` runs) and compares its JSON rendering with the expected verdict, including
+the step that decided it.
 """
 
 from __future__ import annotations
@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
-from posture.cli import main
+from posture import pipeline
+from posture.errors import PostureError
+from posture.model.snapshot import Snapshot
+from posture.report.reach import render_explanation
+from posture.sources.convert import ConvertOptions
+from tests.support import snapshot_of
 
 BASE_CLUSTER = Path(__file__).parent / "data" / "base-cluster.yaml"
 
@@ -74,26 +78,20 @@ def cluster_objects(extra: str) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def write_cluster(directory: Path, extra: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "cluster.yaml"
-    path.write_text(yaml.safe_dump_all(cluster_objects(extra), sort_keys=False), encoding="utf-8")
-    return directory
+def scenario_snapshot(extra: str, endpoint_to_host: str | None) -> Snapshot:
+    """The scenario's cluster converted in memory, as ``--from`` (and ``--endpoint-to-host``)
+    would convert it from a file."""
+    return snapshot_of(cluster_objects(extra), options=ConvertOptions(endpoint_to_host))
 
 
-def explain(cluster: Path, check: Check, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    """Run ``posture explain`` for ``check`` and return the parsed JSON document."""
-    argv = ["explain", check.src, check.dst, "--from", str(cluster), "-o", "json"]
-    if check.port is not None:
-        argv += ["--port", check.port]
-    if check.endpoint_to_host is not None:
-        argv += ["--endpoint-to-host", check.endpoint_to_host]
-    capsys.readouterr()
-    rc = main(argv)
-    out, err = capsys.readouterr()
-    if rc != 0:
-        raise AssertionError(f"posture {' '.join(argv)} exited {rc}: {err.strip()}")
-    doc: dict[str, Any] = json.loads(out)
+def explain(snapshot: Snapshot, check: Check) -> dict[str, Any]:
+    """``pipeline.explain`` for ``check``, as the JSON document ``posture explain -o json``
+    prints (the CLI path itself is covered by tests/test_cli.py)."""
+    try:
+        answer = pipeline.explain(snapshot, check.src, check.dst, check.port)
+    except PostureError as e:
+        raise AssertionError(f"explain {check.describe()}: {e.message}") from None
+    doc: dict[str, Any] = json.loads(render_explanation(answer, "json"))
     return doc
 
 

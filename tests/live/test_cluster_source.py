@@ -399,4 +399,6 @@ def test_preflight_names_the_missing_permission(partial_user: LiveCluster) -> No
     assert ("list", "", "pods", True) in checks
     assert len(checks) == 20  # 8 Kubernetes kinds + 12 Calico CRDs (no Profile in v1)
     admin = ClusterSource(kubeconfig=str(partial_user.admin_kubeconfig), context=None)
-    assert all(allowed for *_, allowed in admin.preflight())
+    everything = admin.preflight()
+    assert [c[:3] for c in everything] == [c[:3] for c in checks]
+    assert [c for c in everything if not c[3]] == []

@@ -26,7 +26,9 @@ def test_bench_tiny_runs_and_reports_every_stage(tmp_path: Path) -> None:
     assert stages == ["load", "model", "classes", "reachability", "findings", "render"]
     assert result["generated"]["pods"] == 200
     assert result["peakMB"] > 0
-    assert result["explain"]["seconds"] >= 0
+    assert result["explain"]["seconds"] > 0
+    assert result["explain"]["src"] != result["explain"]["dst"]
+    assert isinstance(result["explain"]["allowed"], bool)
     assert keep.is_file()
     assert json.loads(keep.read_text())["kind"] == "Snapshot"
 
