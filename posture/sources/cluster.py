@@ -34,6 +34,7 @@ from kubernetes import config as _k8s_config
 from posture.errors import SourceError
 from posture.model.coverage import Coverage, KindCoverage, ReadStatus
 from posture.model.meta import SourceLocation
+from posture.sources import convert_felix
 from posture.sources.base import Provenance, RawInventory, RawObject
 from posture.sources.discovery import (
     KUBERNETES_KINDS,
@@ -438,7 +439,7 @@ class ClusterSource:
             context=self._context_name,
             generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             server_version=str(version.get("gitVersion", "")) if isinstance(version, dict) else "",
-            felix_env=felix_env(inventory.objects),
+            felix_env=tuple(sorted((convert_felix.felix_env(inventory.objects) or {}).items())),
             calico_api=calico_api,
         )
         return inventory
@@ -582,24 +583,3 @@ class ClusterSource:
 
 def _is_calico(spec: KindSpec) -> bool:
     return spec.group in ("projectcalico.org", "crd.projectcalico.org")
-
-
-def felix_env(objects: Sequence[RawObject]) -> tuple[tuple[str, str], ...]:
-    """FELIX_* settings from the ``calico-node`` container of calico-node DaemonSets: name without
-    the prefix, upper case -> literal value (``valueFrom`` cannot be resolved offline)."""
-    env: dict[str, str] = {}
-    for obj in objects:
-        if (
-            obj.get("kind") != "DaemonSet"
-            or (obj.get("metadata") or {}).get("name") != "calico-node"
-        ):
-            continue
-        spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
-        for container in spec.get("containers") or ():
-            if container.get("name") != "calico-node":
-                continue
-            for var in container.get("env") or ():
-                name = str(var.get("name", ""))
-                if name.upper().startswith("FELIX_") and "value" in var:
-                    env[name[len("FELIX_") :].upper()] = str(var["value"])
-    return tuple(sorted(env.items()))

@@ -291,9 +291,9 @@ def _controllers(inv: RawInventory) -> tuple[tuple[str, int], ...]:
 
 
 def _coverage(b: _Builder, inv: RawInventory) -> Coverage:
-    """A calico-node DaemonSet with no Calico API means the etcd datastore: Calico's policies
+    """A DaemonSet running Felix with no Calico API means the etcd datastore: Calico's policies
     exist but cannot be read through the Kubernetes API, so they are unknown, not absent."""
-    daemonset = any(_meta(o).get("name") == "calico-node" for o, _, _ in b.items("DaemonSet"))
+    daemonset = convert_felix.felix_env(o for o, _, _ in b.items("DaemonSet")) is not None
     if not daemonset or inv.provenance.calico_api:
         return inv.coverage
     kinds = []
@@ -594,11 +594,8 @@ def _felix_inputs(b: _Builder) -> convert_felix.FelixInputs:
     configs: dict[str, Mapping[str, Any]] = {}
     for obj, _, _ in b.items("FelixConfiguration"):
         configs[str(_meta(obj)["name"])] = obj.get("spec") or {}
-    env: dict[str, str] | None = None
-    daemonsets = [o for o, _, _ in b.items("DaemonSet") if _meta(o).get("name") == "calico-node"]
-    if daemonsets:
-        env = convert_felix.calico_node_env(daemonsets[0])
-    elif b.inv.provenance.felix_env:
+    env = convert_felix.felix_env(o for o, _, _ in b.items("DaemonSet"))
+    if env is None and b.inv.provenance.felix_env:
         env = dict(b.inv.provenance.felix_env)
     return convert_felix.FelixInputs(
         configs=configs,

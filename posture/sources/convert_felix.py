@@ -1,5 +1,6 @@
-"""Effective Felix settings per node: env on calico-node > ``node.<name>`` FelixConfiguration >
-``default`` FelixConfiguration > built-in default (calico-semantics §1.6, §5.5, §5.6, §6.1).
+"""Effective Felix settings per node: env of the container running Felix >
+``node.<name>`` FelixConfiguration > ``default`` FelixConfiguration > built-in default
+(calico-semantics §1.6, §5.5, §5.6, §6.1).
 
 DefaultEndpointToHostAction needs care: Felix's built-in default is DROP, but every standard
 install (manifests and tigera-operator) sets ``FELIX_DEFAULTENDPOINTTOHOSTACTION=ACCEPT`` on the
@@ -9,6 +10,7 @@ assumes ACCEPT and says so; the CLI can override it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -215,15 +217,64 @@ def per_node(inputs: FelixInputs, nodes: Iterable[str]) -> dict[str, FelixSettin
     return {n: settings_for(inputs, n) for n in nodes if f"node.{n}" in inputs.configs}
 
 
-def calico_node_env(daemonset: Mapping[str, Any]) -> dict[str, str]:
-    """FELIX_* literal env values of the calico-node container (valueFrom is not resolvable)."""
-    spec = ((daemonset.get("spec") or {}).get("template") or {}).get("spec") or {}
-    env: dict[str, str] = {}
-    for c in spec.get("containers") or []:
-        if c.get("name") != "calico-node":
+# Containers that run Felix: calico-node in the manifest, operator and Canal installs (Canal's
+# DaemonSet is ``canal``; its Felix container is still ``calico-node``, manifests/canal.yaml),
+# or any container of a Calico/Tigera node or Felix image under a custom name.
+_FELIX_CONTAINER_NAMES = frozenset({"calico-node", "felix"})
+_FELIX_IMAGE = re.compile(r"(?:^|/)(?:calico|tigera)/(?:node|cnx-node|felix)(?:[:@]|$)")
+_PREFIX = "FELIX_"
+
+
+def runs_felix(container: Mapping[str, Any]) -> bool:
+    """Whether a pod-template container runs Felix (by its name or its image)."""
+    if str(container.get("name") or "") in _FELIX_CONTAINER_NAMES:
+        return True
+    return bool(_FELIX_IMAGE.search(str(container.get("image") or "")))
+
+
+def felix_env_of(env: Any) -> dict[str, str]:
+    """Felix's settings in one container's ``env`` list: name without the prefix, upper case ->
+    literal value.
+
+    Felix matches the ``FELIX_`` prefix and the parameter name case-insensitively
+    (felix/config/env_var_loader.go ``LoadConfigFromEnvironment`` lower-cases the whole key), so
+    ``felix_WireguardEnabled`` and ``FELIX_WIREGUARDENABLED`` are the same setting; a later
+    entry wins, as in the process environment. ``valueFrom`` cannot be resolved offline and is
+    skipped."""
+    out: dict[str, str] = {}
+    for var in env if isinstance(env, list) else ():
+        if not isinstance(var, Mapping) or "value" not in var:
             continue
-        for e in c.get("env") or []:
-            name = str(e.get("name", ""))
-            if name.startswith("FELIX_") and "value" in e:
-                env[name.removeprefix("FELIX_").upper()] = str(e["value"])
+        name = str(var.get("name") or "")
+        if name[: len(_PREFIX)].upper() == _PREFIX and len(name) > len(_PREFIX):
+            out[name[len(_PREFIX) :].upper()] = str(var["value"])
+    return out
+
+
+def daemonset_felix_env(daemonset: Mapping[str, Any]) -> dict[str, str] | None:
+    """The Felix settings of a DaemonSet whose pods run Felix, else None."""
+    template = (daemonset.get("spec") or {}).get("template") or {}
+    containers = (template.get("spec") or {}).get("containers") or []
+    felix = [c for c in containers if isinstance(c, Mapping) and runs_felix(c)]
+    if not felix:
+        return None
+    env: dict[str, str] = {}
+    for c in felix:
+        env.update(felix_env_of(c.get("env")))
     return env
+
+
+def felix_env(objects: Iterable[Mapping[str, Any]]) -> dict[str, str] | None:
+    """THE reader of Felix's environment: the settings of the first DaemonSet running Felix
+    (``calico-node`` first, then by namespace and name), None when no such DaemonSet was read.
+    Every source and the converter use this one function."""
+    found = []
+    for obj in objects:
+        if not isinstance(obj, Mapping) or obj.get("kind") != "DaemonSet":
+            continue
+        env = daemonset_felix_env(obj)
+        if env is not None:
+            meta = obj.get("metadata") or {}
+            name = str(meta.get("name") or "")
+            found.append(((name != "calico-node", str(meta.get("namespace") or ""), name), env))
+    return min(found, key=lambda f: f[0])[1] if found else None

@@ -30,7 +30,7 @@ class KindSpec:
 
     ``optional`` kinds are expected to be missing on many clusters (the Tigera operator's
     Installation), so their absence is not worth a warning. ``field_selector`` narrows the list
-    server-side (only the ``calico-node`` DaemonSet matters, not every DaemonSet).
+    server-side.
     """
 
     kind: str
@@ -68,8 +68,6 @@ def group_version_path(api_version: str) -> str:
     return f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
 
 
-CALICO_NODE_SELECTOR = "metadata.name=calico-node"
-
 KUBERNETES_KINDS: tuple[KindSpec, ...] = (
     KindSpec("Namespace", "", "v1", "namespaces", namespaced=False),
     KindSpec("Node", "", "v1", "nodes", namespaced=False),
@@ -77,15 +75,10 @@ KUBERNETES_KINDS: tuple[KindSpec, ...] = (
     KindSpec("Service", "", "v1", "services", namespaced=True),
     KindSpec("ServiceAccount", "", "v1", "serviceaccounts", namespaced=True),
     KindSpec("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies", namespaced=True),
-    # Felix reads FELIX_* environment variables of calico-node, which override FelixConfiguration.
-    KindSpec(
-        "DaemonSet",
-        "apps",
-        "v1",
-        "daemonsets",
-        namespaced=True,
-        field_selector=CALICO_NODE_SELECTOR,
-    ),
+    # Felix reads FELIX_* environment variables, which override FelixConfiguration. Every
+    # DaemonSet is listed (a few per cluster): Felix runs in calico-node, in Canal's ``canal``
+    # and under custom names; convert_felix.felix_env finds the one running it.
+    KindSpec("DaemonSet", "apps", "v1", "daemonsets", namespaced=True),
     KindSpec(
         "Installation",
         "operator.tigera.io",

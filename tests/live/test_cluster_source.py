@@ -242,13 +242,9 @@ def test_reads_every_kind(populated: tuple[LiveCluster, str, list[dict[str, Any]
     for api_version, kind in sorted({(o["apiVersion"], o["kind"]) for o in created}):
         got = names(inv, api_version, kind)
         truth = cluster.kube.list_names(api_version, kind)
-        if kind == "DaemonSet":
-            truth = [n for n in truth if n.endswith("/calico-node")]
         assert got == truth
         for obj in created:
-            if (obj["apiVersion"], obj["kind"]) == (api_version, kind) and (
-                kind != "DaemonSet" or obj["metadata"]["name"] == "calico-node"
-            ):
+            if (obj["apiVersion"], obj["kind"]) == (api_version, kind):
                 ref = f"{obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}"
                 assert ref in got, f"{kind} {ref} missing"
         group = api_version.rpartition("/")[0] or "core"
@@ -258,8 +254,10 @@ def test_reads_every_kind(populated: tuple[LiveCluster, str, list[dict[str, Any]
     assert len(inv.objects) == len(inv.locations)
     assert inv.coverage.complete
 
-    # Only the calico-node DaemonSet is read; its literal FELIX_* values become felix_env.
-    assert names(inv, "apps/v1", "DaemonSet") == ["kube-system/calico-node"]
+    # Every DaemonSet is read (Felix runs under other names too, e.g. Canal's); only the
+    # container running Felix gives felix_env: kube-proxy's FELIX_X is not a Felix setting.
+    daemonsets = ["kube-system/calico-node", "kube-system/kube-proxy"]
+    assert names(inv, "apps/v1", "DaemonSet") == daemonsets
     prov = inv.provenance
     assert prov.felix_env == FELIX_ENV
     assert prov.calico_api == calico_api

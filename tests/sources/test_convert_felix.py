@@ -12,9 +12,10 @@ from posture.model.snapshot import EndpointToHostAction, Failsafe
 from posture.sources.convert_felix import (
     DEFAULT_FAILSAFE_INBOUND,
     FelixInputs,
-    calico_node_env,
+    felix_env,
     settings_for,
 )
+from tests.support import snapshot_of
 
 
 def inputs(**kw: Any) -> FelixInputs:
@@ -138,27 +139,120 @@ def test_wireguard_and_bpf() -> None:
     assert settings_for(explicit, None).bpf is False
 
 
-def test_calico_node_env_reads_literal_felix_values_only() -> None:
-    ds = {
-        "spec": {
-            "template": {
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "calico-node",
-                            "env": [
-                                {"name": "FELIX_WIREGUARDENABLED", "value": "true"},
-                                {
-                                    "name": "FELIX_IPINIPMTU",
-                                    "valueFrom": {"configMapKeyRef": {"name": "x"}},
-                                },
-                                {"name": "CALICO_NETWORKING_BACKEND", "value": "bird"},
-                            ],
-                        },
-                        {"name": "sidecar", "env": [{"name": "FELIX_BPFENABLED", "value": "true"}]},
-                    ]
-                }
-            }
-        }
+def _ds(name: str, *containers: dict[str, Any], namespace: str = "kube-system") -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"template": {"spec": {"containers": list(containers)}}},
     }
-    assert calico_node_env(ds) == {"WIREGUARDENABLED": "true"}
+
+
+def _c(name: str, image: str, **env: str) -> dict[str, Any]:
+    return {"name": name, "image": image, "env": [{"name": k, "value": v} for k, v in env.items()]}
+
+
+# Felix reads FELIX_* case-insensitively: felix/config/env_var_loader.go LoadConfigFromEnvironment
+# lower-cases the whole key before matching the "felix_" prefix. Canal's DaemonSet is "canal" with
+# a "calico-node" container (manifests/canal.yaml in projectcalico/calico).
+@pytest.mark.parametrize(
+    ("case", "objects", "expected"),
+    [
+        (
+            "calico-node DaemonSet, upper case",
+            [_ds("calico-node", _c("calico-node", "calico/node", FELIX_WIREGUARDENABLED="true"))],
+            {"WIREGUARDENABLED": "true"},
+        ),
+        (
+            "mixed-case prefix and name, as Felix reads them",
+            [_ds("calico-node", _c("calico-node", "x", Felix_WireguardEnabled="true"))],
+            {"WIREGUARDENABLED": "true"},
+        ),
+        (
+            "Canal's canal DaemonSet",
+            [
+                _ds(
+                    "canal",
+                    _c("calico-node", "quay.io/calico/node:v3.31.7", FELIX_BPFENABLED="true"),
+                )
+            ],
+            {"BPFENABLED": "true"},
+        ),
+        (
+            "a custom DaemonSet and container name, recognised by the image",
+            [_ds("net", _c("agent", "registry.local/calico/node@sha256:ab", FELIX_BPFENABLED="1"))],
+            {"BPFENABLED": "1"},
+        ),
+        (
+            "a later entry wins, as in the process environment",
+            [
+                _ds(
+                    "calico-node",
+                    _c("calico-node", "x", FELIX_BPFENABLED="true", felix_bpfenabled="false"),
+                )
+            ],
+            {"BPFENABLED": "false"},
+        ),
+        (
+            "calico-node preferred over another DaemonSet running Felix",
+            [
+                _ds("a-node", _c("calico-node", "x", FELIX_BPFENABLED="false")),
+                _ds("calico-node", _c("calico-node", "x", FELIX_BPFENABLED="true")),
+            ],
+            {"BPFENABLED": "true"},
+        ),
+        (
+            "a DaemonSet running Felix with no settings is known and empty",
+            [_ds("calico-node", _c("calico-node", "x", CALICO_NETWORKING_BACKEND="bird"))],
+            {},
+        ),
+        ("negative: no DaemonSet running Felix", [_ds("kube-proxy", _c("kube-proxy", "k"))], None),
+        (
+            "negative: FELIX_ env of a container not running Felix",
+            [
+                _ds(
+                    "kube-proxy",
+                    _c("kube-proxy", "registry.k8s.io/kube-proxy", FELIX_BPFENABLED="x"),
+                )
+            ],
+            None,
+        ),
+        (
+            "negative: an image merely named node",
+            [_ds("exporter", _c("exporter", "prom/node-exporter", FELIX_BPFENABLED="x"))],
+            None,
+        ),
+        (
+            "negative: a bare FELIX_ and a prefix inside the name",
+            [_ds("calico-node", _c("calico-node", "x", FELIX_="a", NOT_FELIX_X="b"))],
+            {},
+        ),
+    ],
+)
+def test_felix_env_reader(
+    case: str, objects: list[dict[str, Any]], expected: dict[str, str] | None
+) -> None:
+    assert felix_env(objects) == expected, case
+
+
+def test_felix_env_skips_value_from_and_sidecars() -> None:
+    ds = _ds(
+        "calico-node",
+        {
+            "name": "calico-node",
+            "env": [
+                {"name": "FELIX_WIREGUARDENABLED", "value": "true"},
+                {"name": "FELIX_IPINIPMTU", "valueFrom": {"configMapKeyRef": {"name": "x"}}},
+            ],
+        },
+        _c("sidecar", "busybox", FELIX_BPFENABLED="true"),
+    )
+    assert felix_env([ds]) == {"WIREGUARDENABLED": "true"}
+
+
+def test_canal_settings_reach_the_snapshot() -> None:
+    """The Felix settings of Canal's DaemonSet decide the snapshot's Felix settings."""
+    ds = _ds("canal", _c("calico-node", "calico/node", felix_wireguardenabled="true"))
+    snap = snapshot_of(ds)
+    assert snap.felix.wireguard_v4 is True
+    assert any("WIREGUARDENABLED" in o.origin for o in snap.felix.origins)
