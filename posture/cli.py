@@ -77,7 +77,7 @@ def _add_cluster_flags(g: argparse._ArgumentGroup) -> None:
     )
 
 
-def _add_input(p: argparse.ArgumentParser) -> None:
+def _add_input(p: argparse.ArgumentParser, *, namespace: bool = True) -> None:
     g = p.add_argument_group("input")
     g.add_argument(
         "--from",
@@ -85,9 +85,17 @@ def _add_input(p: argparse.ArgumentParser) -> None:
         action="append",
         type=Path,
         metavar="PATH",
-        help="manifest file or directory, or a snapshot file (repeatable); "
-        "without it, read the live cluster",
+        help="manifest file or directory, a snapshot file, or - for manifests on stdin "
+        "(repeatable); without it, read the live cluster",
     )
+    if namespace:
+        g.add_argument(
+            "-n",
+            "--namespace",
+            default=None,
+            help="namespace of namespaced objects in --from manifests that name none "
+            "(as kubectl apply -n; default: 'default', with a warning)",
+        )
     _add_cluster_flags(g)
     g.add_argument("--chunk-size", type=int, default=500, help="LIST page size (default 500)")
     g.add_argument(
@@ -213,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_publish(c)
 
     r = sub.add_parser("reach", help="reachability between endpoint groups")
-    _add_input(r)
+    _add_input(r, namespace=False)  # --namespace stays free for filtering the rows shown
     r.add_argument("-o", "--output", default="table", choices=["table", "json"])
     r.add_argument(
         "--expand",
@@ -331,10 +339,14 @@ def _inventory(args: argparse.Namespace) -> RawInventory:
 
 def _snapshot(args: argparse.Namespace) -> Snapshot:
     """``--from PATH`` or the live cluster → the Snapshot, with progress on a terminal."""
-    convert = ConvertOptions(endpoint_to_host=args.endpoint_to_host)
+    convert = ConvertOptions(
+        endpoint_to_host=args.endpoint_to_host, namespace=getattr(args, "namespace", None)
+    )
     if not args.from_:
         return read_cluster(cluster_options(args), convert)
     snapshot = load_snapshot(args.from_, convert)
+    for warning in snapshot.warnings:
+        print(f"posture: warning: {warning}", file=sys.stderr)
     progress = _progress(args)
     if progress is not None:  # the live source prints its own per-kind lines
         for k in snapshot.coverage.kinds:

@@ -107,9 +107,13 @@ class Snapshot:
     calico_present: bool = True
     coverage: Coverage = field(default_factory=Coverage)
     # Controllers in the input (kind, count): their pods are not made up from the template.
-    # Said only when no pod was read; a live read lists only the DaemonSets it needs, so this
-    # describes the input rather than the cluster and takes no part in equality.
+    # Said only when no pod was read; a live read lists only the controllers it needs
+    # (DaemonSets), so this describes the input rather than the cluster and takes no part in
+    # equality.
     controllers: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    # What the converter assumed or skipped about the input (objects of API groups posture does
+    # not read, namespaced objects without a namespace): one line each, shown on stderr.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     source: str = ""
     cluster: str = ""
     context: str = ""

@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -35,7 +34,7 @@ from posture.model.meta import Labels, ObjectRef, SourceLocation
 from posture.model.net import IPSet, parse_protocol
 from posture.model.policy import Action, Policy, PolicyKind, Profile, Rule, Tier
 from posture.model.snapshot import Snapshot
-from posture.sources import convert_felix, convert_misc
+from posture.sources import convert_felix, convert_misc, convert_workload
 from posture.sources.base import RawInventory
 from posture.sources.convert_anp import BUILTIN_TIERS, admin_policy
 from posture.sources.convert_policy import (
@@ -50,9 +49,13 @@ from posture.sources.discovery import CALICO_KINDS
 
 CALICO_GROUPS = ("projectcalico.org", V1_GROUP)
 
-# Kinds posture reads (the live source's table, sources/discovery.py). Other well-known kinds
-# are ignored; anything else is an input error.
-_CALICO_KINDS = frozenset(kind for kind, _plural, _namespaced in CALICO_KINDS)
+# Kinds posture reads (the live source's table, sources/discovery.py), plus WorkloadEndpoint:
+# exports from etcd-datastore clusters carry them; the live source reads Pods instead (in the
+# Kubernetes datastore Calico derives endpoints from Pods). Other well-known kinds are ignored;
+# anything else of Calico's groups is an input error.
+_CALICO_KINDS = frozenset(kind for kind, _plural, _namespaced in CALICO_KINDS) | {
+    "WorkloadEndpoint"
+}
 _IGNORED_KINDS = {
     "ConfigMap",
     "Secret",
@@ -130,6 +133,27 @@ class ConvertOptions:
     """Analysis-time overrides applied while converting."""
 
     endpoint_to_host: str | None = None  # ACCEPT / DROP / RETURN
+    # The namespace of namespaced objects that name none (``-n``, as kubectl apply); None:
+    # ``default``, with a warning.
+    namespace: str | None = None
+
+
+# Kinds (converter keys) that live in a namespace; the others are cluster-scoped.
+_NAMESPACED = frozenset(
+    {
+        "Pod",
+        "Service",
+        "ServiceAccount",
+        "NetworkPolicy",
+        "CalicoNetworkPolicy",
+        "StagedNetworkPolicy",
+        "StagedKubernetesNetworkPolicy",
+        "NetworkSet",
+        "WorkloadEndpoint",
+        "DaemonSet",
+    }
+)
+_LISTED = 5  # objects named in one warning before "and N more"
 
 
 def _group(api_version: str) -> str:
@@ -160,6 +184,41 @@ class _Builder:
         self.options = options
         self.by_kind: dict[str, list[tuple[Mapping[str, Any], SourceLocation, bool]]] = {}
         self.locations: dict[ObjectRef, SourceLocation] = {}
+        self.skipped: Counter[str] = Counter()
+        self.unplaced: list[str] = []
+
+    def warnings(self) -> tuple[str, ...]:
+        """One line per kind of assumption or omission made while classifying."""
+        out = []
+        if self.skipped:
+            kinds = ", ".join(f"{k} ({n})" for k, n in sorted(self.skipped.items()))
+            total = sum(self.skipped.values())
+            out.append(
+                f"skipped {total} object{'s' if total != 1 else ''} of API groups posture does "
+                f"not read: {kinds}"
+            )
+        if self.unplaced:
+            shown = ", ".join(self.unplaced[:_LISTED])
+            more = len(self.unplaced) - _LISTED
+            shown += f" and {more} more" if more > 0 else ""
+            n = len(self.unplaced)
+            out.append(
+                f"{n} namespaced object{'s' if n != 1 else ''} without metadata.namespace "
+                f"assumed in namespace default (give -n/--namespace as for kubectl): {shown}"
+            )
+        return tuple(out)
+
+    def _place(self, obj: dict[str, Any], key: str, loc: SourceLocation) -> dict[str, Any]:
+        """A namespaced object without a namespace goes where ``kubectl apply`` would put it:
+        the ``-n`` namespace, else ``default`` (said in a warning)."""
+        meta = _meta(obj)
+        if key not in _NAMESPACED or meta.get("namespace"):
+            return obj
+        ns = self.options.namespace
+        if ns is None:
+            ns = "default"
+            self.unplaced.append(f"{obj.get('kind')} {meta.get('name')} ({loc})")
+        return {**obj, "metadata": {**meta, "namespace": ns}}
 
     def classify(self) -> None:
         for obj, loc in zip(self.inv.objects, self.inv.locations, strict=True):
@@ -186,9 +245,13 @@ class _Builder:
                 key = _READ[(group, kind)]
             elif kind in _IGNORED_KINDS or group in _IGNORED_GROUPS or group.endswith(".k8s.io"):
                 continue
+            elif group:
+                # Istio, OpenShift, Multus, KubeVirt, any CRD: not policy posture reads.
+                self.skipped[f"{kind}.{group}"] += 1
+                continue
             else:
-                raise InputError(f"{loc}: unknown kind {kind!r} ({api_version or 'no apiVersion'})")
-            self.by_kind.setdefault(key, []).append((obj, loc, v1))
+                raise InputError(f"{loc}: unknown kind {kind!r} ({api_version})")
+            self.by_kind.setdefault(key, []).append((self._place(obj, key, loc), loc, v1))
 
     def items(self, key: str) -> list[tuple[Mapping[str, Any], SourceLocation, bool]]:
         return self.by_kind.get(key, [])
@@ -212,7 +275,7 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
     sas = _service_accounts(b)
     ns_labels = {n.name: n.labels for n in namespaces}
     sa_labels = {(s.namespace, s.name): s.labels for s in sas}
-    pods = tuple(sorted(_pods(b, ns_labels, sa_labels), key=lambda p: (p.namespace, p.name)))
+    pods = tuple(sorted(_workloads(b, ns_labels, sa_labels), key=lambda p: (p.namespace, p.name)))
     nodes = tuple(sorted(_nodes(b), key=lambda n: n.name))
 
     policies: list[Policy] = []
@@ -277,6 +340,7 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
         generated_at=inv.provenance.generated_at,
         posture_annotations=MappingProxyType(convert_misc.posture_annotations(inv.objects)),
         locations=MappingProxyType(b.locations),
+        warnings=b.warnings(),
     )
 
 
@@ -335,7 +399,14 @@ def _namespaces(b: _Builder) -> tuple[Namespace, ...]:
         out[name] = Namespace(name, labels)
         b.remember(ObjectRef("Namespace", "", name, "v1"), loc)
     # Namespaces referenced by objects but not listed still exist in a real cluster.
-    for key in ("Pod", "NetworkPolicy", "CalicoNetworkPolicy", "ServiceAccount", "NetworkSet"):
+    for key in (
+        "Pod",
+        "WorkloadEndpoint",
+        "NetworkPolicy",
+        "CalicoNetworkPolicy",
+        "ServiceAccount",
+        "NetworkSet",
+    ):
         for obj, _, _ in b.items(key):
             ns = str(_meta(obj).get("namespace") or "default")
             if ns not in out:
@@ -353,104 +424,20 @@ def _service_accounts(b: _Builder) -> tuple[ServiceAccount, ...]:
     return tuple(sorted(out, key=lambda s: (s.namespace, s.name)))
 
 
-def workload_labels(
-    own: Mapping[str, str],
-    ns: str,
-    sa: str,
-    ns_labels: Mapping[str, str],
-    sa_labels: Mapping[str, str],
-) -> Labels:
-    """Effective WEP labels (§3.3): inherited profile labels, then own labels win."""
-    out: dict[str, str] = {}
-    # ksa profile is listed after kns, and the first profile wins on conflicts.
-    out.update({f"pcsa.{k}": v for k, v in sa_labels.items()})
-    out["pcsa.projectcalico.org/name"] = sa
-    out.update({f"pcns.{k}": v for k, v in ns_labels.items()})
-    out["pcns.projectcalico.org/name"] = ns
-    out.update(own)
-    out["projectcalico.org/namespace"] = ns
-    out["projectcalico.org/orchestrator"] = "k8s"
-    if len(sa) < 63:
-        out["projectcalico.org/serviceaccount"] = sa
-    return Labels(out)
-
-
-def _pods(
+def _workloads(
     b: _Builder,
     ns_labels: Mapping[str, Labels],
     sa_labels: Mapping[tuple[str, str], Labels],
 ) -> list[Pod]:
-    out = []
-    for obj, loc, _ in b.items("Pod"):
-        meta = _meta(obj)
-        spec = obj.get("spec") or {}
-        status = obj.get("status") or {}
-        ns = str(meta.get("namespace") or "default")
-        name = str(meta["name"])
-        sa = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
-        ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if p.get("ip")]
-        if not ips and status.get("podIP"):
-            ips = [str(status["podIP"])]
-        if not ips:
-            ann = meta.get("annotations") or {}
-            raw = ann.get("cni.projectcalico.org/podIPs") or ann.get("cni.projectcalico.org/podIP")
-            if raw:
-                ips = [x.strip().split("/")[0] for x in str(raw).split(",") if x.strip()]
-        host_network = bool(spec.get("hostNetwork", False))
-        ports = _container_ports(partial(b.where, loc, "Pod", obj), spec)
-        ref = ObjectRef("Pod", ns, name, "v1")
-        b.remember(ref, loc)
-        out.append(
-            Pod(
-                ref=ref,
-                namespace=ns,
-                name=name,
-                labels=workload_labels(
-                    _labels(obj),
-                    ns,
-                    sa,
-                    ns_labels.get(ns, Labels()),
-                    sa_labels.get((ns, sa), Labels()),
-                ),
-                node=str(spec.get("nodeName") or ""),
-                ips=tuple(ips),
-                host_network=host_network,
-                service_account=sa,
-                ports=ports,
-                phase=str(status.get("phase") or ""),
-            )
-        )
-    return out
-
-
-def _container_ports(
-    where: Callable[[], Where], spec: Mapping[str, Any]
-) -> tuple[ContainerPort, ...]:
-    """Named or hostPort ports of containers and initContainers (§1.3); for hostNetwork pods
-    every container port (they are node listeners). ``where`` is built only on failure: this
-    runs once per pod."""
-    out = []
-    for group in ("initContainers", "containers"):
-        for ci, c in enumerate(spec.get(group) or []):
-            for pi, p in enumerate(c.get("ports") or []):
-                try:
-                    proto = parse_protocol(p.get("protocol") or "TCP")
-                    port = int(p["containerPort"])
-                except (ValueError, KeyError, TypeError):
-                    where().fail(
-                        f"spec.{group}[{ci}].ports[{pi}]",
-                        "needs containerPort and a valid protocol",
-                    )
-                out.append(
-                    ContainerPort(
-                        protocol=proto,
-                        port=port,
-                        name=str(p.get("name") or ""),
-                        host_port=int(p.get("hostPort") or 0),
-                        host_ip=str(p.get("hostIP") or ""),
-                    )
-                )
-    return tuple(sorted(set(out)))
+    """Pods, then WorkloadEndpoints of workloads no Pod carries (etcd-datastore exports)."""
+    found = convert_workload.pods(b.items("Pod"), b.where, ns_labels, sa_labels)
+    known = {(p.namespace, p.name) for p, _ in found}
+    found += convert_workload.workload_endpoint_pods(
+        b.items("WorkloadEndpoint"), b.where, ns_labels, sa_labels, known
+    )
+    for pod, loc in found:
+        b.remember(pod.ref, loc)
+    return [p for p, _ in found]
 
 
 def _nodes(b: _Builder) -> list[Node]:

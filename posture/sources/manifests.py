@@ -1,10 +1,11 @@
 """YAML/JSON manifests as a source: files or directories, multi-document files, ``kind: List``
-(the output of ``kubectl get -o yaml``). Every object keeps its file and line for errors and
-explanations."""
+(the output of ``kubectl get -o yaml``), top-level arrays (``calicoctl get -o json``). Every
+object keeps its file and line for errors and explanations."""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,17 +28,60 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 
+STDIN = Path("-")  # ``--from -``: manifests piped in (``kustomize build … | posture check``)
+
+# Files that are inputs of a renderer, not manifests: Helm's chart metadata and Kustomize's
+# kustomization (the names ``kustomize build`` looks for, in kustomize's konfig/general.go).
+_HELM_CHART = "Chart.yaml"
+_KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+
+
+def _render_hint(path: Path) -> str | None:
+    """What to run first when ``path`` is a Helm chart or a Kustomization rather than
+    manifests."""
+    if path.name == _HELM_CHART:
+        return (
+            f"{path}: a Helm chart, not manifests: render it first, e.g. "
+            f"`helm template RELEASE {path.parent} | posture check --from -`"
+        )
+    if path.name in _KUSTOMIZATION_NAMES:
+        return (
+            f"{path}: a Kustomization, not manifests: render it first, e.g. "
+            f"`kustomize build {path.parent} | posture check --from -`"
+        )
+    return None
+
+
 def manifest_files(path: Path) -> list[Path]:
-    """The manifest files under ``path`` in a stable order (a file is itself)."""
+    """The manifest files under ``path`` in a stable order (a file is itself). A Helm chart or
+    a Kustomization among them is an error saying how to render it."""
     if path.is_dir():
-        return sorted(
+        found = sorted(
             p
             for p in path.rglob("*")
-            if p.is_file() and p.suffix in MANIFEST_SUFFIXES and not p.name.startswith(".")
+            if p.is_file()
+            and (p.suffix in MANIFEST_SUFFIXES or p.name in _KUSTOMIZATION_NAMES)
+            and not p.name.startswith(".")
         )
-    if path.is_file():
-        return [path]
-    raise InputError(f"{path}: no such file or directory")
+    elif path.is_file():
+        found = [path]
+    else:
+        raise InputError(f"{path}: no such file or directory")
+    for p in found:
+        hint = _render_hint(p)
+        if hint:
+            raise InputError(hint)
+    return found
+
+
+def _template_hint(path: Path, text: str) -> str:
+    """A YAML error in a file holding Go template actions is a Helm template."""
+    if "{{" in text and "}}" in text:
+        return (
+            "; it holds template actions ({{ … }}): a Helm template? Render the chart first, "
+            "e.g. `helm template RELEASE CHART | posture check --from -`"
+        )
+    return ""
 
 
 def _documents(path: Path, text: str) -> Iterator[tuple[Any, int, list[int]]]:
@@ -50,7 +94,9 @@ def _documents(path: Path, text: str) -> Iterator[tuple[Any, int, list[int]]]:
                 continue
             line = node.start_mark.line + 1
             item_lines: list[int] = []
-            if isinstance(node, yaml.MappingNode):
+            if isinstance(node, yaml.SequenceNode):  # calicoctl's array of objects and lists
+                item_lines = [v.start_mark.line + 1 for v in node.value]
+            elif isinstance(node, yaml.MappingNode):
                 for key, value in node.value:
                     if getattr(key, "value", None) == "items" and isinstance(
                         value, yaml.SequenceNode
@@ -60,9 +106,11 @@ def _documents(path: Path, text: str) -> Iterator[tuple[Any, int, list[int]]]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise InputError(f"{where}: malformed YAML: {e.problem or e.context}") from None
+        raise InputError(
+            f"{where}: malformed YAML: {e.problem or e.context}{_template_hint(path, text)}"
+        ) from None
     except yaml.YAMLError as e:
-        raise InputError(f"{path}: malformed YAML: {e}") from None
+        raise InputError(f"{path}: malformed YAML: {e}{_template_hint(path, text)}") from None
     finally:
         loader.dispose()
 
@@ -70,11 +118,23 @@ def _documents(path: Path, text: str) -> Iterator[tuple[Any, int, list[int]]]:
 def _add(inv: RawInventory, doc: Any, loc: SourceLocation, item_lines: list[int]) -> None:
     if doc is None:
         return
+    if isinstance(doc, list):
+        # ``calicoctl get -o json|yaml`` prints one result alone and several as a top-level
+        # array of objects and lists (calicoctl/calicoctl/commands/common/printer.go).
+        for i, item in enumerate(doc):
+            line = item_lines[i] if i < len(item_lines) else loc.line
+            _add(inv, item, SourceLocation(loc.origin, line), [])
+        return
     if not isinstance(doc, dict):
         raise InputError(
             f"{loc}: expected a Kubernetes object (a mapping), got {type(doc).__name__}"
         )
     kind = doc.get("kind")
+    if kind == "Kustomization" and str(doc.get("apiVersion", "")).startswith("kustomize."):
+        raise InputError(
+            f"{loc}: a Kustomization, not manifests: render it first, e.g. "
+            "`kustomize build DIR | posture check --from -`"
+        )
     if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
         items = doc.get("items") or []
         if not isinstance(items, list):
@@ -147,6 +207,10 @@ def read_manifests(paths: list[Path]) -> RawInventory:
                 inv.add(obj, loc)
             snapshots.append(snap)
             continue
+        if root == STDIN:
+            for doc, line, item_lines in _documents(Path("<stdin>"), _stdin_text()):
+                _add(inv, doc, SourceLocation("<stdin>", line), item_lines)
+            continue
         for f in manifest_files(root):
             try:
                 text = f.read_text(encoding="utf-8")
@@ -164,6 +228,18 @@ def read_manifests(paths: list[Path]) -> RawInventory:
     inv = _merge_duplicates(inv)
     inv.coverage = _layered_coverage(manifest_coverage(inv), snapshots)
     return inv
+
+
+def _stdin_text() -> str:
+    """Standard input as text (YAML or JSON: a JSON document is also YAML)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError(
+            "--from -: nothing piped in (e.g. `kustomize build DIR | posture check --from -`)"
+        )
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"<stdin>: cannot read: {e}") from None
 
 
 def _layered_coverage(files: Coverage, snapshots: list[RawInventory]) -> Coverage:

@@ -1,0 +1,226 @@
+"""Workloads → :class:`~posture.model.endpoints.Pod`: Kubernetes Pods, and Calico
+WorkloadEndpoint objects for workloads no Pod carries (etcd-datastore clusters, ``calicoctl get
+workloadendpoints -o yaml`` exports).
+
+Both give the same Pod value for the same workload: the effective labels Calico computes
+(calico-semantics §3.3), the addresses, the node, the service account and the named ports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import Any
+
+from posture.model.endpoints import ContainerPort, Pod
+from posture.model.meta import Labels, ObjectRef, SourceLocation
+from posture.model.net import parse_protocol
+from posture.sources.convert_policy import Where
+
+Items = Iterable[tuple[Mapping[str, Any], SourceLocation, bool]]
+WhereFn = Callable[[SourceLocation, str, Mapping[str, Any]], Where]
+
+# Labels Calico adds to every Kubernetes workload endpoint
+# (libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go: LabelNamespace,
+# LabelOrchestrator, LabelServiceAccount); an exported WorkloadEndpoint carries them already.
+_CALICO_WEP_LABELS = frozenset(
+    {
+        "projectcalico.org/namespace",
+        "projectcalico.org/orchestrator",
+        "projectcalico.org/serviceaccount",
+    }
+)
+
+
+def workload_labels(
+    own: Mapping[str, str],
+    ns: str,
+    sa: str,
+    ns_labels: Mapping[str, str],
+    sa_labels: Mapping[str, str],
+) -> Labels:
+    """Effective WEP labels (§3.3): inherited profile labels, then own labels win."""
+    out: dict[str, str] = {}
+    # ksa profile is listed after kns, and the first profile wins on conflicts.
+    out.update({f"pcsa.{k}": v for k, v in sa_labels.items()})
+    out["pcsa.projectcalico.org/name"] = sa
+    out.update({f"pcns.{k}": v for k, v in ns_labels.items()})
+    out["pcns.projectcalico.org/name"] = ns
+    out.update(own)
+    out["projectcalico.org/namespace"] = ns
+    out["projectcalico.org/orchestrator"] = "k8s"
+    if len(sa) < 63:
+        out["projectcalico.org/serviceaccount"] = sa
+    return Labels(out)
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata") or {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _own_labels(obj: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (_meta(obj).get("labels") or {}).items()}
+
+
+def pods(
+    items: Items,
+    where_fn: WhereFn,
+    ns_labels: Mapping[str, Labels],
+    sa_labels: Mapping[tuple[str, str], Labels],
+) -> list[tuple[Pod, SourceLocation]]:
+    """Kubernetes Pods, each with where it was read."""
+    out = []
+    for obj, loc, _ in items:
+        meta = _meta(obj)
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        ns = str(meta.get("namespace") or "default")
+        name = str(meta["name"])
+        sa = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
+        ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if p.get("ip")]
+        if not ips and status.get("podIP"):
+            ips = [str(status["podIP"])]
+        if not ips:
+            ann = meta.get("annotations") or {}
+            raw = ann.get("cni.projectcalico.org/podIPs") or ann.get("cni.projectcalico.org/podIP")
+            if raw:
+                ips = [x.strip().split("/")[0] for x in str(raw).split(",") if x.strip()]
+        ports = _container_ports(partial(where_fn, loc, "Pod", obj), spec)
+        labels = workload_labels(
+            _own_labels(obj),
+            ns,
+            sa,
+            ns_labels.get(ns, Labels()),
+            sa_labels.get((ns, sa), Labels()),
+        )
+        pod = Pod(
+            ref=ObjectRef("Pod", ns, name, "v1"),
+            namespace=ns,
+            name=name,
+            labels=labels,
+            node=str(spec.get("nodeName") or ""),
+            ips=tuple(ips),
+            host_network=bool(spec.get("hostNetwork", False)),
+            service_account=sa,
+            ports=ports,
+            phase=str(status.get("phase") or ""),
+        )
+        out.append((pod, loc))
+    return out
+
+
+def _container_ports(
+    where: Callable[[], Where], spec: Mapping[str, Any]
+) -> tuple[ContainerPort, ...]:
+    """Named or hostPort ports of containers and initContainers (§1.3); for hostNetwork pods
+    every container port (they are node listeners). ``where`` is built only on failure: this
+    runs once per pod."""
+    out = []
+    for group in ("initContainers", "containers"):
+        for ci, c in enumerate(spec.get(group) or []):
+            for pi, p in enumerate(c.get("ports") or []):
+                try:
+                    proto = parse_protocol(p.get("protocol") or "TCP")
+                    port = int(p["containerPort"])
+                except (ValueError, KeyError, TypeError):
+                    where().fail(
+                        f"spec.{group}[{ci}].ports[{pi}]",
+                        "needs containerPort and a valid protocol",
+                    )
+                out.append(
+                    ContainerPort(
+                        protocol=proto,
+                        port=port,
+                        name=str(p.get("name") or ""),
+                        host_port=int(p.get("hostPort") or 0),
+                        host_ip=str(p.get("hostIP") or ""),
+                    )
+                )
+    return tuple(sorted(set(out)))
+
+
+def workload_endpoint_pods(
+    items: Items,
+    where_fn: WhereFn,
+    ns_labels: Mapping[str, Labels],
+    sa_labels: Mapping[tuple[str, str], Labels],
+    known: set[tuple[str, str]],
+) -> list[tuple[Pod, SourceLocation]]:
+    """WorkloadEndpoints of workloads no Pod in ``known`` (namespace, name) carries.
+
+    A Kubernetes WorkloadEndpoint is what Calico makes of a Pod
+    (libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go): the pod's labels
+    plus Calico's own, ``ipNetworks`` from the pod IPs, ``node``, ``serviceAccountName``,
+    profiles ``kns.<ns>`` and ``ksa.<ns>.<sa>``, and ``ports`` from the named container
+    ports. The reverse gives the Pod posture would have read. Its fields are checked as
+    Calico's validator does (libcalico-go/lib/validator/v3: ``ipNetworks`` dive,net;
+    ``ports`` port gt=0)."""
+    out = []
+    for obj, loc, _ in items:
+        meta = _meta(obj)
+        spec = obj.get("spec") or {}
+        where = where_fn(loc, "WorkloadEndpoint", obj)
+        ns = str(meta.get("namespace") or "default")
+        name = str(spec.get("pod") or spec.get("workload") or meta["name"])
+        if (ns, name) in known:
+            continue  # the Pod is the source of truth; its WorkloadEndpoint adds nothing
+        known.add((ns, name))
+        sa = str(spec.get("serviceAccountName") or "default")
+        own = {k: v for k, v in _own_labels(obj).items() if k not in _CALICO_WEP_LABELS}
+        labels = workload_labels(
+            own, ns, sa, ns_labels.get(ns, Labels()), sa_labels.get((ns, sa), Labels())
+        )
+        pod = Pod(
+            ref=ObjectRef("Pod", ns, name, "v1"),
+            namespace=ns,
+            name=name,
+            labels=labels,
+            node=str(spec.get("node") or ""),
+            ips=_addresses(where, spec.get("ipNetworks")),
+            host_network=False,
+            service_account=sa,
+            ports=_endpoint_ports(where, spec.get("ports")),
+            phase="Running",  # Calico keeps endpoints only for live workloads (§1.3)
+        )
+        out.append((pod, loc))
+    return out
+
+
+def _addresses(where: Where, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        where.fail("spec.ipNetworks", "must be a list of CIDRs")
+    out = []
+    for i, text in enumerate(raw):
+        try:
+            net = ipaddress.ip_network(str(text), strict=False)
+        except ValueError:
+            where.fail(f"spec.ipNetworks[{i}]", f"{text!r} is not an IP network")
+        out.append(str(net.network_address))
+    return tuple(dict.fromkeys(out))
+
+
+def _endpoint_ports(where: Where, raw: Any) -> tuple[ContainerPort, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        where.fail("spec.ports", "must be a list of {name, protocol, port}")
+    out = []
+    for i, p in enumerate(raw):
+        port = None
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+            port = ContainerPort(
+                protocol=parse_protocol(p.get("protocol") or "TCP"),
+                port=int(p["port"]),
+                name=str(p.get("name") or ""),
+                host_port=int(p.get("hostPort") or 0),
+                host_ip=str(p.get("hostIP") or ""),
+            )
+        if port is None or not 0 < port.port <= 65535:
+            where.fail(f"spec.ports[{i}]", "needs a port 1-65535 and a valid protocol")
+        out.append(port)
+    return tuple(sorted(set(out)))
