@@ -252,11 +252,12 @@ def felix_env_of(env: Any) -> dict[str, str]:
 
 
 def daemonset_felix_env(daemonset: Mapping[str, Any]) -> dict[str, str] | None:
-    """The Felix settings of a DaemonSet whose pods run Felix, else None."""
+    """The Felix settings of a DaemonSet whose pods run Felix, else None. A DaemonSet named
+    ``calico-node`` runs Felix whatever its containers say."""
     template = (daemonset.get("spec") or {}).get("template") or {}
     containers = (template.get("spec") or {}).get("containers") or []
     felix = [c for c in containers if isinstance(c, Mapping) and runs_felix(c)]
-    if not felix:
+    if not felix and (daemonset.get("metadata") or {}).get("name") != "calico-node":
         return None
     env: dict[str, str] = {}
     for c in felix:
