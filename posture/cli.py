@@ -235,7 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="why SRC can or cannot reach DST")
     e.add_argument("src", help="namespace/pod, node/NAME or an IP address")
     e.add_argument("dst", help="namespace/pod, node/NAME or an IP address")
-    e.add_argument("--port", help="N/PROTO, e.g. 443/TCP, 53/UDP, 8/ICMP (default: everything)")
+    e.add_argument(
+        "--port",
+        help="N or N-M (TCP, as in NetworkPolicy), N/PROTO (443/TCP, 53/UDP, 8/ICMP), a "
+        "protocol (UDP, IPIP), or an IP protocol number as proto/N or N/IP "
+        "(default: everything)",
+    )
     _add_input(e)
     e.add_argument("-o", "--output", default="table", choices=["table", "json"])
 

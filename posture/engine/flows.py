@@ -144,21 +144,58 @@ def icmp_ports(icmp_type: int, code: int | None) -> PortSet:
     return PortSet.range(base, base + 255)
 
 
-def parse_flow(text: str, universe: Universe) -> Flows:
-    """``443/TCP``, ``53/udp``, ``8/icmp`` (ICMP type), ``TCP`` (all ports) → a one-point space."""
+# IP protocols named in ``--port`` beyond Calico's rule names (IANA protocol numbers:
+# https://www.iana.org/assignments/protocol-numbers): the infrastructure traffic people ask about.
+_EXTRA_PROTOCOLS = {"IPIP": 4, "GRE": 47, "ESP": 50}
+
+
+def _flow_protocol(text: str) -> int:
     from posture.model.net import parse_protocol
 
+    named = _EXTRA_PROTOCOLS.get(text.upper())
+    if named is not None:
+        return named
+    if text.isdigit():
+        raise ValueError(
+            f"{text!r}: a bare number is a TCP port; write proto/{text} or {text}/IP for IP "
+            "protocol " + text
+        )
+    return parse_protocol(text)
+
+
+def parse_flow(text: str, universe: Universe) -> Flows:
+    """What ``--port`` (and every flag taking a port) means, as NetworkPolicy and kubectl read
+    a port without a protocol: ``443`` and ``8000-8080`` are TCP ports;
+    ``443/TCP``, ``53/udp``, ``8/icmp`` (ICMP type) a port of a protocol; ``TCP`` or ``IPIP``
+    every port of a protocol; an IP protocol by number only explicitly: ``proto/4`` or
+    ``4/IP`` (never a bare ``4``)."""
+    text = text.strip()
     if "/" in text:
-        port_text, proto_text = text.split("/", 1)
+        left, right = (part.strip() for part in text.split("/", 1))
+        if left.lower() == "proto":
+            return Flows.single(universe.key(_protocol_number(right)), PortSet.FULL)
+        if right.upper() == "IP":
+            return Flows.single(universe.key(_protocol_number(left)), PortSet.FULL)
+        port_text, proto = left, _flow_protocol(right)
+    elif text[:1].isdigit():
+        port_text, proto = text, 6  # TCP, as NetworkPolicy's and kubectl's default protocol
     else:
-        port_text, proto_text = "", text
-    proto = universe.key(parse_protocol(proto_text.strip()))
+        port_text, proto = "", _flow_protocol(text)
+    key = universe.key(proto)
     if not port_text:
-        return Flows.single(proto, PortSet.FULL)
-    ports = PortSet.parse(port_text.strip())
-    if proto in ICMP_PROTOCOLS:
+        return Flows.single(key, PortSet.FULL)
+    ports = PortSet.parse(port_text)
+    if key in ICMP_PROTOCOLS:
         out = PortSet.EMPTY
         for lo, hi in ports.intervals:
             out = out | PortSet.range(lo * 256, hi * 256 + 255)
         ports = out
-    return Flows.single(proto, ports)
+    return Flows.single(key, ports)
+
+
+def _protocol_number(text: str) -> int:
+    from posture.model.net import parse_protocol
+
+    if not text.isdigit():
+        raise ValueError(f"{text!r}: expected an IP protocol number 1-255")
+    return parse_protocol(int(text))
