@@ -21,6 +21,7 @@ from posture.model.meta import ObjectRef
 from posture.model.net import parse_protocol
 from posture.model.policy import Action, Direction, EntityMatch, Policy, PolicyKind, Rule, Tier
 from posture.selectors.k8s import label_selector_to_calico
+from posture.sources import validate
 from posture.sources.convert_policy import NS_LABEL, ORCH_K8S, Where, entity
 
 BUILTIN_TIERS = {
@@ -138,6 +139,7 @@ def admin_policy(obj: Mapping[str, Any], kind: str, where: Where) -> Policy:
     meta = obj.get("metadata") or {}
     spec = obj.get("spec") or {}
     name = str(meta.get("name"))
+    validate.admin_policy(spec, kind, where)  # what the API server would refuse
     if kind == "AdminNetworkPolicy":
         tier, prefix, order = "adminnetworkpolicy", "kanp.adminnetworkpolicy.", spec.get("priority")
         allowed = {"Allow", "Deny", "Pass"}
