@@ -34,7 +34,7 @@ from posture.model.meta import Labels, ObjectRef, SourceLocation
 from posture.model.net import IPSet, parse_protocol
 from posture.model.policy import Action, Policy, PolicyKind, Profile, Rule, Tier
 from posture.model.snapshot import Snapshot
-from posture.sources import convert_felix, convert_misc, convert_workload, validate
+from posture.sources import convert_felix, convert_misc, convert_validate, convert_workload
 from posture.sources.base import RawInventory
 from posture.sources.convert_anp import BUILTIN_TIERS, admin_policy
 from posture.sources.convert_policy import (
@@ -613,7 +613,7 @@ def _host_endpoints(b: _Builder, nodes: tuple[Node, ...], auto: bool) -> tuple[H
         meta = _meta(obj)
         spec = obj.get("spec") or {}
         where = b.where(loc, "HostEndpoint", obj)
-        validate.host_endpoint(spec, where)
+        convert_validate.host_endpoint(spec, where)
         if not spec.get("node"):
             where.fail("spec.node", "required")
         iface = str(spec.get("interfaceName") or "")

@@ -8,8 +8,10 @@ ClusterNetworkPolicy (``v1alpha2``) → Calico global policies in their own tier
   ClusterNetworkPolicy → ``kube-admin`` / ``kube-baseline`` by ``spec.tier``.
 * Subjects and peers select pods only (``projectcalico.org/orchestrator == 'k8s'``).
 * ``types`` holds only the directions that have rules, so an empty direction does not isolate.
-* A rule that cannot be converted (a ``nodes`` peer, a bad CIDR) becomes a deny-all rule when its
-  action is Deny or Pass (fail closed) and is dropped when it allows.
+* A rule that cannot be converted (a ``nodes`` or ``domainNames`` peer) becomes a deny-all rule
+  when its action is Deny or Pass (fail closed) and is dropped when it allows. What the API
+  server would refuse (a bad CIDR, priority above 1000, …) is an input error
+  (``convert_validate``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from posture.model.meta import ObjectRef
 from posture.model.net import parse_protocol
 from posture.model.policy import Action, Direction, EntityMatch, Policy, PolicyKind, Rule, Tier
 from posture.selectors.k8s import label_selector_to_calico
-from posture.sources import validate
+from posture.sources import convert_validate as validate
 from posture.sources.convert_policy import NS_LABEL, ORCH_K8S, Where, entity
 
 BUILTIN_TIERS = {

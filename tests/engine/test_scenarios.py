@@ -1867,6 +1867,34 @@ scenario(
 )
 
 scenario(
+    "endpoint-to-host-env-of-canal-mixed-case",
+    "§1.6 precedence (Felix env > FelixConfiguration) wherever Felix runs: Canal's DaemonSet "
+    "is canal (manifests/canal.yaml); Felix matches FELIX_ case-insensitively "
+    "(felix/config/env_var_loader.go LoadConfigFromEnvironment)",
+    docs(
+        felix("{defaultEndpointToHostAction: Drop}"),
+        calico_node_env("[{name: Felix_DefaultEndpointToHostAction, value: Accept}]").replace(
+            "name: calico-node, namespace", "name: canal, namespace"
+        ),
+    ),
+    [allow(WEB1, N1, "10250/TCP", step(**E2H_ACCEPT, note="FELIX_DEFAULTENDPOINTTOHOSTACTION"))],
+)
+
+scenario(
+    "endpoint-to-host-env-of-a-container-not-running-felix-ignored",
+    "negative of the above: FELIX_* env of a container that does not run Felix is not Felix's "
+    "(felix/config/env_var_loader.go reads Felix's own process environment)",
+    docs(
+        felix("{defaultEndpointToHostAction: Drop}"),
+        calico_node_env("[{name: FELIX_DEFAULTENDPOINTTOHOSTACTION, value: ACCEPT}]")
+        .replace("name: calico-node, namespace", "name: exporter, namespace")
+        .replace("- name: calico-node", "- name: exporter")
+        .replace("calico/node:v3.31.0", "prom/node-exporter"),
+    ),
+    [deny(WEB1, N1, "10250/TCP", step(**E2H_DROP, note="FelixConfiguration default"))],
+)
+
+scenario(
     "endpoint-to-host-felix-builtin-default-drop",
     "§5.6 step 4 (Felix built-in default DROP when neither env nor FelixConfiguration sets it); "
     "felix/config/config_params.go",
