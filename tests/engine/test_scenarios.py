@@ -1882,7 +1882,7 @@ scenario(
 
 scenario(
     "endpoint-to-host-env-of-a-container-not-running-felix-ignored",
-    "negative of the above: FELIX_* env of a container that does not run Felix is not Felix's "
+    "§1.6 (negative of the above): FELIX_* env of a container not running Felix is not Felix's "
     "(felix/config/env_var_loader.go reads Felix's own process environment)",
     docs(
         felix("{defaultEndpointToHostAction: Drop}"),
