@@ -189,6 +189,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
     c.add_argument(
+        "--min-severity",
+        default="info",
+        choices=[s.value for s in Severity],
+        help="table: show only findings at or above this severity (the exit code still "
+        "follows --fail-on)",
+    )
+    c.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="table: show only this check's findings, in full (repeatable; globs such as "
+        "PST-NODE-* work)",
+    )
+    c.add_argument(
         "--allow-incomplete",
         action="store_true",
         help="do not exit 3 when some kinds could not be read or the input has no pod or no "
@@ -366,10 +381,21 @@ def _write(text: str, path: Path | None) -> None:
     write_atomic(path, text.encode("utf-8"))
 
 
-def _render(report: Report, fmt: str, path: Path | None = None) -> str:
+def _render(
+    report: Report,
+    fmt: str,
+    path: Path | None = None,
+    *,
+    min_severity: Severity = Severity.INFO,
+    checks: tuple[str, ...] = (),
+) -> str:
     # Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org).
-    color = path is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    return render(report, fmt, RenderOptions(color=color))
+    terminal = path is None and sys.stdout.isatty()
+    color = terminal and not os.environ.get("NO_COLOR")
+    options = RenderOptions(
+        color=color, terminal=terminal, min_severity=min_severity, checks=checks
+    )
+    return render(report, fmt, options)
 
 
 def _kind_line(k: KindCoverage) -> str:
@@ -422,7 +448,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check(snapshot, options, timer=timer)
     for warning in report.suppression_warnings:
         print(f"posture: warning: {warning}", file=sys.stderr)
-    text = _render(report, args.output, args.output_file)
+    text = _render(
+        report,
+        args.output,
+        args.output_file,
+        min_severity=Severity(args.min_severity),
+        checks=tuple(args.check),
+    )
     _write(text, args.output_file)
     _publish(args, report, text if args.output == "json" else None, post_token)
     timer("report")

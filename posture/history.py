@@ -15,6 +15,7 @@ from posture.errors import InputError
 from posture.report.changes import Changes, FindingRef, PathRef
 from posture.report.json_render import report_dict
 from posture.report.model import Report
+from posture.report.outside import EXTERNAL, outside_names
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -46,14 +47,26 @@ def _findings(doc: dict[str, Any]) -> dict[str, FindingRef]:
 
 
 def _paths(doc: dict[str, Any]) -> set[PathRef]:
+    """Paths keyed after outside ranges are merged (a report by an older posture may still have
+    them split): a new network set that no rule treats differently changes no path."""
+    rows = [r for r in doc.get("reach") or [] if isinstance(r, dict)]
+    full = [
+        r for r in rows if {"src", "dst", "srcKind", "dstKind", "relation", "allowed"} <= r.keys()
+    ]
+    names = outside_names(full)
+
+    def name(r: dict[str, Any], end: str) -> str:
+        value = str(r.get(end, ""))
+        return names.get(value, value) if r.get(end + "Kind") == EXTERNAL else value
+
     return {
         PathRef(
-            src=str(r.get("src", "")),
-            dst=str(r.get("dst", "")),
+            src=name(r, "src"),
+            dst=name(r, "dst"),
             relation=str(r.get("relation", "")),
             allowed=str(r.get("allowed", "")),
         )
-        for r in doc.get("reach") or []
+        for r in rows
     }
 
 

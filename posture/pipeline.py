@@ -34,7 +34,9 @@ from posture.reachability.classes import NO_REFINEMENT, Refinement, build_classe
 from posture.reachability.matrix import build_matrix
 from posture.reachability.query import Reach
 from posture.reachability.usage import rule_usage
+from posture.remediation import FIX_CHECKS
 from posture.report.model import MEASURES, Measure, MeasureStatus, Report
+from posture.report.outside import merge_outside
 from posture.report.reach_summary import reach_summary
 from posture.suppressions import Rule, apply_suppressions
 
@@ -240,7 +242,7 @@ def report_from(
         "endpointClasses": len(matrix.classes),
         "reachabilityCells": len(matrix.cells),
     }
-    reach = reach_summary(matrix.cells, analysis.index.universe)
+    reach = merge_outside(reach_summary(matrix.cells, analysis.index.universe))
     generated = snapshot.generated_at or opts.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     gaps = input_gaps_of(snapshot)
     return Report(
@@ -257,6 +259,7 @@ def report_from(
         invariants=tuple(results),
         input_gaps=gaps.lines(),
         dropped_pods=gaps.dropped,
+        fix_checks=FIX_CHECKS,
     )
 
 

@@ -53,6 +53,8 @@ NODES_LABEL = "posture.dev/role"
 DENY_CHECKS = {"PST-DENY-001", "PST-DENY-002", "PST-DENY-004", "PST-NODE-002"}
 HEP_CHECKS = {"PST-NODE-003"}
 WIREGUARD_CHECKS = {"PST-ENC-001"}
+# Every check `posture fix` closes (the table's "start here" block names them).
+FIX_CHECKS = frozenset(DENY_CHECKS | HEP_CHECKS | WIREGUARD_CHECKS)
 
 
 def _doc(comment: str, obj: dict[str, Any]) -> str:

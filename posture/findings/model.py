@@ -74,18 +74,27 @@ class Finding:
     because: tuple[str, ...] = ()
     remediation: str = ""
     count: int = 0  # affected endpoints (or pairs), for grouping
-    key_extra: str = ""  # disambiguates findings of one rule on the same subjects
+    # The root cause within the check (the deciding policy or rule, the services reached):
+    # findings of one check and headline differ by it, and are merged when it is equal.
+    key_extra: str = ""
+
+    @property
+    def headline(self) -> str:
+        """The title without its per-part detail (what follows the first ``": "``)."""
+        return self.title.split(": ", 1)[0]
 
     @property
     def id(self) -> str:
-        """Stable across runs on the same input: hash of rule, subjects and path."""
+        """Stable across runs and across unrelated changes: a hash of the check, the headline,
+        the subjects (objects by kind, namespace and name) and the root cause. Never of the
+        path's labels (pod-group labels, outside-range boundaries, class numbering), which move
+        when an unrelated pod, namespace or network set is added."""
         h = hashlib.sha256()
         h.update(self.check_id.encode())
+        h.update(f"|{self.headline}".encode())
         for s in sorted(self.subjects):
             h.update(f"|{s.kind}/{s.namespace}/{s.name}".encode())
-        if self.path:
-            h.update(f"|{self.path.src}>{self.path.dst}|{self.path.relation}".encode())
-        h.update(self.key_extra.encode())
+        h.update(f"|{self.key_extra}".encode())
         return f"{self.check_id}-{h.hexdigest()[:12]}"
 
 

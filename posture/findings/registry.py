@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from posture.engine.index import Index
+from posture.findings.merge import merge_findings
 from posture.findings.model import Finding, RuleInfo
 from posture.model.policy import Direction
 from posture.model.snapshot import Snapshot
@@ -69,8 +70,9 @@ class Analysis:
 
 
 def run_rules(registry: Registry, analysis: Analysis) -> list[Finding]:
-    out: list[Finding] = []
+    found: list[Finding] = []
     for r in registry:
-        out.extend(r.fn(analysis, r.info))
+        found.extend(r.fn(analysis, r.info))
+    out = merge_findings(found)
     out.sort(key=lambda f: (-f.severity.rank, f.check_id, f.id))
     return out

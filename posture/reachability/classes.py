@@ -118,14 +118,22 @@ def rule_address_sets(index: Index) -> list[IPSet]:
     return sets
 
 
-def pod_display(pod: Pod) -> str:
+def pod_display(pod: Pod, selected: frozenset[str] | None = None) -> str:
+    """A pod group's name: its namespace and up to three labels. Given ``selected`` (the label
+    keys some selector mentions), only those: a label no selector reads cannot move a pod out
+    of its group, so it must not rename the group (reports and ``diff`` key paths by name)."""
     own = {
         k: v
         for k, v in pod.labels.items()
         if not k.startswith(("projectcalico.org/", "pcns.", "pcsa.")) and k not in NOISE_LABELS
+        if selected is None or k in selected
     }
     if not own:
-        return f"{pod.namespace}: (no labels)"
+        return (
+            f"{pod.namespace}: (no labels)"
+            if selected is None or not pod.labels
+            else (f"{pod.namespace}: (no selected labels)")
+        )
     return f"{pod.namespace}: " + ",".join(f"{k}={v}" for k, v in sorted(own.items())[:3])
 
 
@@ -223,7 +231,8 @@ NO_REFINEMENT = Refinement()
 
 def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[EndpointClass]:
     atoms = Atoms([*rule_address_sets(index), *refine.nets])
-    project = _Projector(relevant_label_keys(index) | refine.label_keys)
+    selected = relevant_label_keys(index) | refine.label_keys
+    project = _Projector(selected)
     classes: dict[Hashable, EndpointClass] = {}
     ctx_cache: dict[str, Hashable] = {}
 
@@ -249,7 +258,7 @@ def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[Endp
             cls = EndpointClass(
                 id="",
                 kind=PeerKind.POD,
-                name=pod_display(pod),
+                name=pod_display(pod, selected),
                 namespace=pod.namespace,
                 rep=index.pod_peer(pod),
             )
@@ -305,7 +314,14 @@ def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[Endp
             )
             full = region == (IPSet.from_cidrs(["0.0.0.0/0"] if fam == 4 else ["::/0"]))
             label = "any address outside the cluster" if full else _cidr_label(region)
-            display = f"{', '.join(names)} ({label})" if names else f"world ({label})"
+            # Never "world": the range may span pod-pool or node addresses (not outside).
+            display = (
+                f"{', '.join(names)} ({label})"
+                if names
+                else "outside the cluster"
+                if full
+                else f"outside the cluster ({label})"
+            )
             peer = Peer(
                 peer.kind, peer.region, fam, peer.owners, address=peer.address, name=display
             )

@@ -11,6 +11,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from posture.findings.model import Severity
 from posture.report.changes import render_changes_table
 from posture.report.dot import render_dot
 from posture.report.html_render import render_html
@@ -20,7 +21,7 @@ from posture.report.model import Report
 from posture.report.policyreport import render_openreports, render_policyreport
 from posture.report.prometheus import render_prometheus
 from posture.report.sarif import render_sarif
-from posture.report.table import render_table
+from posture.report.table import TableOptions, render_table
 
 
 class Format(enum.Enum):
@@ -40,6 +41,9 @@ class Format(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
     color: bool = False
+    terminal: bool = False  # stdout is a terminal (the table shortens its rows)
+    min_severity: Severity = Severity.INFO  # what the table shows (not the exit code)
+    checks: tuple[str, ...] = ()
 
 
 Renderer = Callable[[Report, RenderOptions], str]
@@ -47,7 +51,16 @@ Renderer = Callable[[Report, RenderOptions], str]
 
 def _table(wide: bool) -> Renderer:
     def render(report: Report, options: RenderOptions) -> str:
-        text = render_table(report, color=options.color, wide=wide)
+        text = render_table(
+            report,
+            TableOptions(
+                color=options.color,
+                wide=wide,
+                terminal=options.terminal,
+                min_severity=options.min_severity,
+                checks=options.checks,
+            ),
+        )
         if report.changes is not None:
             text += "\n" + render_changes_table(report.changes)
         return text

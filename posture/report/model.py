@@ -85,6 +85,8 @@ class Report:
     dropped_pods: tuple[tuple[str, int], ...] = ()
     # Suppressions (file entries, annotations) that matched no finding: typos or risks gone.
     suppression_warnings: tuple[str, ...] = ()
+    # The checks `posture fix` closes, so that the report can say where to start.
+    fix_checks: frozenset[str] = frozenset()
 
     def summary(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from posture.findings.model import Severity
-from tests.findings.conftest import CheckFn, because, of, one, path_of, subjects, titled
+from tests.findings.conftest import CheckFn, because, of, one, subjects, titled
 from tests.support.builders import HTTP, N1, Obj, coredns, gnp, namespace, node, pod
 
 ALL_PODS = "projectcalico.org/orchestrator == 'k8s'"
@@ -37,7 +37,7 @@ def test_deny_001_no_policy_both_directions_open(check: CheckFn) -> None:
     for direction in ("Ingress", "Egress"):
         f = one(report, "PST-DENY-001", titled(f"({direction})"))
         assert f.severity is Severity.HIGH
-        assert f.message.startswith("2 pods in 2 groups (namespaces a, b): ")
+        assert f.message.startswith("pods a/app-1, b/db-1: ")
         assert f"{direction.lower()} traffic that no policy mentions is allowed" in f.message
         assert subjects(f) == {"Namespace a", "Namespace b"}
         assert f.count == 2
@@ -82,7 +82,7 @@ def test_deny_002_ingress_only_default_deny(check: CheckFn) -> None:
     assert subjects(f) == {"GlobalNetworkPolicy default-deny"}
     assert f.message == (
         "GlobalNetworkPolicy default-deny denies ingress traffic for every pod, but egress "
-        "traffic nobody mentions is still allowed for 2 pods in 2 groups (namespaces a, b)."
+        "traffic nobody mentions is still allowed for pods a/app-1, b/db-1."
     )
 
 
@@ -140,7 +140,7 @@ def test_deny_003_default_deny_misses_a_namespace(check: CheckFn) -> None:
         assert f.message == (
             "GlobalNetworkPolicy app-deny (selector all(), namespaceSelector "
             f"kubernetes.io/metadata.name == 'a') denies {direction.lower()} traffic "
-            "by default but does not select 1 pod in 1 group (namespaces b), and no other "
+            "by default but does not select pod b/db-1, and no other "
             "default-deny does."
         )
         assert subjects(f) == {"GlobalNetworkPolicy app-deny", "Namespace b"}
@@ -212,19 +212,18 @@ def allow_dns(*protocols: str) -> Obj:
 
 
 def test_deny_004_egress_default_deny_without_dns(check: CheckFn) -> None:
+    """Both DNS ports are denied by one policy: one finding (one root cause, one remedy)."""
     report = check(*coredns(), EGRESS_DENY)
-    for port in ("53/UDP", "53/TCP"):
-        f = one(report, "PST-DENY-004", titled(f"DNS ({port})"))
-        assert f.severity is Severity.HIGH
-        assert f.title == f"Policy blocks DNS or the control plane: DNS ({port})"
-        assert f.message == (
-            f"2 pods in 2 groups (namespaces a, b) cannot resolve names: {port} to kube-dns is "
-            "denied."
-        )
-        assert subjects(f) == {"Namespace a", "Namespace b"}
-        assert path_of(f).dst == "kube-system: k8s-app=kube-dns"
-        assert "Deny (end of tier)" in because(f)
-        assert "GlobalNetworkPolicy default-deny" in because(f)
+    f = one(report, "PST-DENY-004")
+    assert f.severity is Severity.HIGH
+    assert f.title == "Policy blocks DNS or the control plane: DNS (53/TCP), DNS (53/UDP)"
+    assert f.message.splitlines() == [
+        f"pods a/app-1, b/db-1 cannot resolve names: {port} to kube-dns is denied."
+        for port in ("53/TCP", "53/UDP")
+    ]
+    assert subjects(f) == {"Namespace a", "Namespace b"}
+    assert "Deny (end of tier)" in because(f)
+    assert "GlobalNetworkPolicy default-deny" in because(f)
 
 
 def test_deny_004_only_the_protocol_left_out(check: CheckFn) -> None:
@@ -240,6 +239,7 @@ def test_deny_004_not_when_dns_is_allowed(check: CheckFn) -> None:
 def test_deny_004_dns_server_ingress_denied(check: CheckFn) -> None:
     ingress_deny = gnp("default-deny", selector=ALL_PODS, types=["Ingress"])
     f = one(check(*coredns(), ingress_deny), "PST-DENY-004", titled("DNS (53/UDP)"))
+    assert "53/UDP to kube-dns is denied" in f.message
     assert "[ingress] pod kube-system/coredns-0" in because(f)
 
 
@@ -259,7 +259,7 @@ def test_deny_004_control_plane_cut_off_from_the_api_server(check: CheckFn) -> N
     f = one(report, "PST-DENY-004")
     assert f.title == "Policy blocks DNS or the control plane: API server"
     assert f.message == (
-        "control-plane 1 pod in 1 group (namespaces kube-system) cannot reach the Kubernetes "
+        "control-plane pod kube-system/coredns-0 cannot reach the Kubernetes "
         "API server (node n1 (10.0.0.1), TCP 6443)."
     )
     assert subjects(f) == {"Namespace kube-system"}
@@ -348,5 +348,5 @@ def test_deny_002_counts_pods_not_groups(check: CheckFn) -> None:
     replica = pod("a", "app-2", "n2", "10.244.2.11", {"app": "app"}, ports=[HTTP])
     dd = gnp("default-deny", selector="all()", types=["Ingress"], **deny_rules(("Ingress",)))
     f = one(check(replica, dd), "PST-DENY-002")
-    assert "still allowed for 3 pods in 2 groups (namespaces a, b)" in f.message
+    assert "still allowed for pods a/app-1, a/app-2, b/db-1" in f.message
     assert f.count == 3

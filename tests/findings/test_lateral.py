@@ -110,8 +110,7 @@ def test_lat_002_policy_allows_everything(
     assert f.severity is Severity.MEDIUM
     assert f.title == f"Pods with unrestricted egress or ingress ({label})"
     assert f.message == (
-        f"{decider} allows 1 pod in 1 group (namespaces a) all {label} traffic {way} any pod, "
-        "node or outside address."
+        f"{decider} allows pod a/app-1 all {label} traffic {way} any pod, node or outside address."
     )
     assert f.because == (f"{decider} allows every protocol and port {way} every peer",)
     assert subjects(f) == {"Namespace a"}
@@ -141,8 +140,7 @@ def test_lat_003_pods_open_to_the_world(check: CheckFn) -> None:
     f = one(check(), "PST-LAT-003")
     assert f.severity is Severity.HIGH
     assert f.message == (
-        "2 pods in 2 groups (namespaces a, b) accept any connection from addresses outside the "
-        "cluster (e.g. world (any address outside the cluster))."
+        "pods a/app-1, b/db-1 accept any connection from addresses outside the cluster."
     )
     assert subjects(f) == {"Namespace a", "Namespace b"}
     assert path_of(f).protocols == "all traffic"

@@ -46,15 +46,20 @@ def source_subjects(classes: Iterable[EndpointClass]) -> tuple[Subject, ...]:
 
 
 def pods_phrase(classes: Iterable[EndpointClass]) -> tuple[str, int]:
+    """Who, in the operator's terms: the pods by name when a few, else how many in which
+    namespaces (internal endpoint groups are not something the operator can see)."""
     cl = list(classes)
     pods = sum(c.size for c in cl)
+    names = sorted({f"{p.namespace}/{p.name}" for c in cl for p in c.pods})
+    if names and len(names) == pods and pods <= 3:
+        return ("pod " if pods == 1 else "pods ") + ", ".join(names), pods
     namespaces = sorted({c.namespace for c in cl})
     ns_text = ", ".join(namespaces[:5]) + (
         f" and {len(namespaces) - 5} more" if len(namespaces) > 5 else ""
     )
     pod_s = "s" if pods != 1 else ""
-    group_s = "s" if len(cl) != 1 else ""
-    return f"{pods} pod{pod_s} in {len(cl)} group{group_s} (namespaces {ns_text})", pods
+    ns_s = "s" if len(namespaces) != 1 else ""
+    return f"{pods} pod{pod_s} in namespace{ns_s} {ns_text}", pods
 
 
 def early_denies(a: Analysis, usage: RuleUsage, key: RuleKey) -> list[str]:

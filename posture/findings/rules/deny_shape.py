@@ -196,7 +196,7 @@ def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
                 path=PathInfo(phrase, dns.name, port, "-"),
                 because=items[0][1],
                 count=count,
-                key_extra=f"dns|{port}",
+                key_extra="dns",  # one root cause: both ports merge into one finding
             )
     api = _api_server(a)
     if api is None:

@@ -170,8 +170,9 @@ def world_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     dsts = {id(c.dst): c.dst for c in hit}
     phrase, count = pods_phrase(dsts.values())
     yield info.finding(
-        message=f"{phrase} accept any connection from addresses outside the cluster "
-        f"(e.g. {hit[0].src.name}).",
+        message=f"{phrase} accept any connection from addresses outside the cluster"
+        + ("" if hit[0].src.name == "outside the cluster" else f" (e.g. {hit[0].src.name})")
+        + ".",
         subjects=namespace_subjects(c.namespace for c in dsts.values()),
         path=PathInfo(hit[0].src.name, hit[0].dst.name, "all traffic", "-"),
         because=steps_text(evidence(hit[0], full)),

@@ -388,7 +388,7 @@ def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             )
         else:
             title = f"{info.title}: {services}"
-            who = f"Addresses outside the cluster ({cell.src.name})"
+            who = "Addresses outside the cluster"
         yield info.finding(
             severity=severity,
             title=title,
