@@ -258,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_input(e)
     e.add_argument("-o", "--output", default="table", choices=["table", "json"])
+    e.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when the traffic asked about is denied (no part of it allowed on any "
+        "path; ask with --port for one port), 0 when allowed: for scripts and CI",
+    )
 
     s = sub.add_parser(
         "snapshot",
@@ -555,6 +561,8 @@ def cmd_reach(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     explanation = explain(_snapshot(args), args.src, args.dst, args.port)
     sys.stdout.write(render_explanation(explanation, args.output))
+    if args.exit_code and not any(v.allowed for p in explanation.paths for _, v in p.parts):
+        return EXIT_FINDINGS
     return EXIT_OK
 
 

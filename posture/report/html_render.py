@@ -1,11 +1,16 @@
-"""One self-contained HTML page: checklist, findings and pictures of who reaches whom.
+"""One self-contained HTML page: where to start, checklist, findings and pictures of who
+reaches whom.
+
+It stays readable at any size: a "top things to fix" box first; heat maps keep only the rows and
+columns with something allowed, the riskiest first (a namespace that reaches nothing is not a
+row of empty cells); printing opens every finding's details.
 
 Everything is inline (CSS and SVG; no JavaScript, no external fonts or libraries) so the file
 works offline and can be attached to a ticket. Pictures come from ``report.reach``:
 
 * namespace × namespace heat map — endpoint pairs allowed from pods of one namespace to pods
   of another (darker = more pairs);
-* pod group × node heat map — darkest where a pod group may open *any* connection to a node,
+* namespace × node-group heat map — darkest where a pod group may open *any* connection to a node,
   lighter where only some ports are open;
 * the encrypted / unencrypted / node-local split of allowed endpoint pairs.
 """
@@ -35,6 +40,10 @@ font-weight:600;font-size:12px;color:#fff}
 .low{background:#4a90c2}.info{background:#999}
 .warn{background:#fff3cd;border:1px solid #f0c36d;padding:8px 12px;margin:12px 0}
 details{margin:6px 0 10px}summary{cursor:pointer}
+#top-fix{border:2px solid #d7301f;border-radius:4px;padding:8px 16px;margin:16px 0}
+#top-fix h2{border:0;margin:4px 0}#top-fix li{margin:4px 0}
+@media print{details::details-content{content-visibility:visible;display:block}
+details>*{display:block}#top-fix{break-inside:avoid}svg{max-width:100%;height:auto}}
 .because{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;color:#444}
 svg text{font-size:11px;fill:#333}svg .legend{font-size:12px}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:-1px}
@@ -61,11 +70,39 @@ def _findings(report: Report) -> str:
         parts.append(
             f'<details><summary><span class="badge {f.severity.value}">'
             f"{f.severity.value.upper()}</span> <code>{escape(f.check_id)}</code> "
-            f"{escape(f.title)}</summary><p>{escape(f.message)}</p>"
-            f'<ul class="because">{because}</ul>{fix}<p class="meta">id {escape(f.id)}</p>'
+            f"{escape(f.title)}</summary>"
+            + "".join(f"<p>{escape(part)}</p>" for part in f.message.split("\n"))
+            + f'<ul class="because">{because}</ul>{fix}<p class="meta">id {escape(f.id)}</p>'
             "</details>"
         )
     return "".join(parts)
+
+
+TOP = 5
+
+
+def _top_box(report: Report) -> str:
+    """The few findings to act on first (the report is sorted by severity), and what
+    ``posture fix`` closes of them."""
+    if not report.findings:
+        return ""
+    items = []
+    for f in report.findings[:TOP]:
+        fix = f" — <i>{escape(f.remediation.split('. ')[0])}</i>" if f.remediation else ""
+        items.append(
+            f'<li><span class="badge {f.severity.value}">{f.severity.value.upper()}</span> '
+            f"<code>{escape(f.check_id)}</code> {escape(f.title)}{fix}</li>"
+        )
+    closes = sorted({f.check_id for f in report.findings if f.check_id in report.fix_checks})
+    fixable = (
+        f"<p><code>posture fix</code> writes what closes {escape(', '.join(closes))}.</p>"
+        if closes
+        else ""
+    )
+    more = len(report.findings) - TOP
+    rest = f'<p class="meta">{_plural(more, "more finding")} below.</p>' if more > 0 else ""
+    box = f"<h2>Top things to fix</h2><ol>{''.join(items)}</ol>{fixable}{rest}"
+    return f'<div id="top-fix">{box}</div>'
 
 
 def _suppressed(report: Report) -> str:
@@ -79,47 +116,57 @@ def _suppressed(report: Report) -> str:
     return f"<h2>Suppressed ({len(report.suppressed)})</h2><table>{rows}</table>"
 
 
+def _by_risk(weights: dict[tuple[str, str], int], axis: int) -> list[str]:
+    """The row (axis 0) or column (axis 1) names that have an allowed cell, heaviest first."""
+    totals: dict[str, int] = defaultdict(int)
+    for key, w in weights.items():
+        totals[key[axis]] += w
+    return sorted(totals, key=lambda name: (-totals[name], name))
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def namespace_heatmap(report: Report) -> str:
     pairs: dict[tuple[str, str], int] = defaultdict(int)
     for r in report.reach:
-        if r.src_kind == "pod" and r.dst_kind == "pod":
+        if r.src_kind == "pod" and r.dst_kind == "pod" and r.pairs:
             pairs[(r.src_namespace, r.dst_namespace)] += r.pairs
-    namespaces = sorted({n for k in pairs for n in k})
-    if not namespaces:
+    if not pairs:
         return "<p>No pod-to-pod path is allowed.</p>"
     top = max(pairs.values())
     cells = {
-        k: (shade(v, top), f"{k[0]} → {k[1]}: {v} endpoint pair(s) allowed")
+        k: (shade(v, top), f"{k[0]} → {k[1]}: {_plural(v, 'endpoint pair')} allowed")
         for k, v in pairs.items()
     }
-    return heatmap(namespaces, namespaces, cells, title="namespace to namespace reachability")
+    return heatmap(
+        _by_risk(pairs, 0), _by_risk(pairs, 1), cells, title="namespace to namespace reachability"
+    )
 
 
 def node_heatmap(report: Report) -> str:
     cells: dict[tuple[str, str], tuple[str, str]] = {}
-    groups: set[str] = set()
-    nodes: set[str] = set()
+    # Risk: any connection weighs more than some ports; then the pairs it stands for.
+    risk: dict[tuple[str, str], int] = defaultdict(int)
     for r in report.reach:
-        if r.src_kind != "pod":
+        if r.src_kind != "pod" or r.dst_kind != "host":
             continue
-        groups.add(r.src)
-        if r.dst_kind != "host":
-            continue
-        nodes.add(r.dst)
         key = (r.src, r.dst)
         everything = r.allowed == "all traffic"
+        risk[key] += (1_000_000 if everything else 1) * max(r.pairs, 1)
         if everything or key not in cells:
             colour = HEAT_ALL_TRAFFIC if everything else HEAT_SOME_PORTS
             cells[key] = (colour, f"{r.src} → {r.dst} ({r.relation}): {r.allowed}")
-    if not groups:
-        return "<p>No pods.</p>"
+    if not cells:
+        return "<p>No pod may open a connection to a node.</p>"
     legend = (
         f'<p class="legend meta"><span style="background:{HEAT_ALL_TRAFFIC}"></span>any '
         f'connection<span style="background:{HEAT_SOME_PORTS}"></span>some ports'
         f'<span style="background:{EMPTY};border:1px solid #ccc"></span>nothing</p>'
     )
     return legend + heatmap(
-        sorted(groups), sorted(nodes), cells, title="pod group to node reachability"
+        _by_risk(risk, 0), _by_risk(risk, 1), cells, title="namespace to node reachability"
     )
 
 
@@ -159,6 +206,7 @@ def render_html(report: Report) -> str:
  · findings: {escape(counts)} · suppressed: {len(report.suppressed)}
  · measures failed: {failed}/{len(report.checklist)}</p>
 {coverage}
+{_top_box(report)}
 <h2>Measures</h2>
 {_checklist(report)}
 <h2>Findings ({len(report.findings)})</h2>
@@ -168,7 +216,8 @@ def render_html(report: Report) -> str:
 <p class="meta">Endpoint pairs allowed from pods of a namespace (row) to pods of another
 (column); darker is more.</p>
 <div id="ns-heatmap">{namespace_heatmap(report)}</div>
-<h2>Pod groups to nodes</h2>
+<h2>Namespaces to nodes</h2>
+<p class="meta">Only namespaces whose pods may open a connection to a node, riskiest first.</p>
 <div id="node-heatmap">{node_heatmap(report)}</div>
 <h2>Encryption</h2>
 <p class="meta">Allowed endpoint pairs: between nodes encrypted or not, and node-local.</p>
