@@ -14,9 +14,9 @@ question follows the cells of the selected classes, never endpoint pairs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from posture.engine.flows import EMPTY, Flows
+from posture.engine.flows import Flows
 from posture.engine.peers import PeerKind
 from posture.engine.verdict import Step
 from posture.model.meta import Labels
@@ -41,8 +41,8 @@ class EndpointView:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """Sources x destinations with one answer: ``flows`` (allowed, or missing), pair tallies
-    and the steps that decided one example pair."""
+    """Sources x destinations with one answer: ``flows`` (allowed, or missing) and pair
+    tallies. :meth:`Reach.evidence` gives one example pair and the steps that decided it."""
 
     src: EndpointView
     dst: EndpointView
@@ -50,8 +50,13 @@ class Block:
     flows: Flows
     pairs: int
     unencrypted_pairs: int
+    _where: tuple[Relation, Cell | None, bool] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
     example: tuple[str, str]  # one source and one destination endpoint, by name
-    steps: tuple[Step, ...]
+    steps: tuple[Step, ...]  # the steps that decided that pair for the block's flows
 
 
 # A source selection: selected or not. A destination selection: the flows asked about toward
@@ -73,46 +78,35 @@ class Reach:
         self._classes = matrix.classes
         self._pos = {id(c): i for i, c in enumerate(self._classes)}
         self.views = tuple(_view(i, c) for i, c in enumerate(self._classes))
-        self._by_src: dict[int, list[Cell]] | None = None
-        self._cell: dict[tuple[int, int, Relation], Cell] | None = None
-
-    def _index(self) -> None:
-        by_src: dict[int, list[Cell]] = {}
-        cell: dict[tuple[int, int, Relation], Cell] = {}
-        for c in self._m.cells:
+        # Cells by source class and by (source, destination, relation), with what each allows.
+        self._by_src: dict[int, list[tuple[int, Cell, Flows]]] = {}
+        self._cell: dict[tuple[int, int, Relation], tuple[Cell, Flows]] = {}
+        for c in matrix.cells:
             i, j = self._pos[id(c.src)], self._pos[id(c.dst)]
-            by_src.setdefault(i, []).append(c)
-            cell[(i, j, c.relation)] = c
-        self._by_src, self._cell = by_src, cell
-
-    def selected(self, pick: Callable[[EndpointView], object]) -> list[EndpointView]:
-        return [v for v in self.views if pick(v)]
+            allowed = c.allowed
+            self._by_src.setdefault(i, []).append((j, c, allowed))
+            self._cell[(i, j, c.relation)] = (c, allowed)
 
     def allowed(self, src: SrcPick, dst: DstPick, exempt: Exempt = _no_exemption) -> list[Block]:
         """Blocks where something asked about is allowed: ``flows`` = allowed ∩ asked."""
-        if self._by_src is None:
-            self._index()
-        assert self._by_src is not None
+        views = self.views
+        wanted = {w.index: f for w in views if (f := dst(w))}
         out = []
-        wanted: dict[int, Flows] = {}
-        for v in self.views:
+        for v in views:
             if not src(v):
                 continue
-            for c in self._by_src.get(v.index, ()):
-                j = self._pos[id(c.dst)]
-                if j not in wanted:
-                    wanted[j] = dst(self.views[j])
-                hit = c.allowed & wanted[j] if wanted[j] else EMPTY
-                if hit and not exempt(v, self.views[j]):
-                    out.append(self._block(c, v, self.views[j], hit, allowed=True))
+            for j, c, allowed in self._by_src.get(v.index, ()):
+                asked = wanted.get(j)
+                if asked is None:
+                    continue
+                hit = allowed & asked
+                if hit and not exempt(v, views[j]):
+                    out.append(self._block(c.relation, c, v, views[j], hit, c.pairs))
         return out
 
     def missing(self, src: SrcPick, dst: DstPick, exempt: Exempt = _no_exemption) -> list[Block]:
         """Blocks where something asked about is NOT allowed: ``flows`` = asked − allowed.
         Every selected pair of groups is looked at (pairs that exist, per relation)."""
-        if self._cell is None:
-            self._index()
-        assert self._cell is not None
         targets = [(w, dst(w)) for w in self.views]
         targets = [(w, f) for w, f in targets if f]
         out = []
@@ -124,41 +118,47 @@ class Reach:
                 if exempt(v, w):
                     continue
                 b = self._classes[w.index]
-                for relation in self._m.pair_counts(a, b):
-                    c = self._cell.get((v.index, w.index, relation))
-                    lack = asked - c.allowed if c is not None else asked
+                for relation, pairs in self._m.pair_counts(a, b).items():
+                    hit = self._cell.get((v.index, w.index, relation))
+                    lack = asked - hit[1] if hit is not None else asked
                     if lack:
-                        # Nothing allowed is not kept in the model: decide it for the evidence.
-                        c = c or self._m.decide(a, b, relation)
-                        if c is not None:
-                            out.append(self._block(c, v, w, lack, allowed=False))
+                        cell = hit[0] if hit is not None else None
+                        out.append(self._block(relation, cell, v, w, lack, pairs, allowed=False))
         return out
 
     def _block(
-        self, c: Cell, v: EndpointView, w: EndpointView, flows: Flows, *, allowed: bool
+        self,
+        relation: Relation,
+        c: Cell | None,
+        v: EndpointView,
+        w: EndpointView,
+        flows: Flows,
+        pairs: int,
+        *,
+        allowed: bool = True,
     ) -> Block:
-        steps: tuple[Step, ...] = ()
-        for part, verdict in c.parts:
-            if verdict.allowed is allowed and part & flows:
-                steps = verdict.steps
-                break
-        if c.relation is Relation.SAME_NODE:
+        if c is None or relation is Relation.SAME_NODE:
             unencrypted = 0
-        elif c.relation is Relation.NONE:
+        elif relation is Relation.NONE:
             unencrypted = c.pairs
         else:
             unencrypted = c.pairs - c.encrypted_pairs
-        reps = self._m.example(c.src, c.dst, c.relation)
-        return Block(
-            src=v,
-            dst=w,
-            relation=c.relation.value,
-            flows=flows,
-            pairs=c.pairs,
-            unencrypted_pairs=unencrypted,
-            example=(reps[0].name, reps[1].name),
-            steps=steps,
-        )
+        return Block(v, w, relation.value, flows, pairs, unencrypted, (relation, c, allowed))
+
+    def evidence(self, block: Block) -> Evidence:
+        """One example pair of the block and the steps that decided it (computed on demand:
+        a pair with nothing allowed is not kept in the model and is decided here)."""
+        relation, cell, allowed = block._where
+        a, b = self._classes[block.src.index], self._classes[block.dst.index]
+        if cell is None:
+            cell = self._m.decide(a, b, relation)
+        steps: tuple[Step, ...] = ()
+        for part, verdict in cell.parts if cell is not None else ():
+            if verdict.allowed is allowed and part & block.flows:
+                steps = verdict.steps
+                break
+        reps = self._m.example(a, b, relation)
+        return Evidence((reps[0].name, reps[1].name), steps)
 
 
 def _view(i: int, c: EndpointClass) -> EndpointView:
@@ -179,10 +179,6 @@ def _view(i: int, c: EndpointClass) -> EndpointView:
         region=rep.region if c.kind is PeerKind.EXTERNAL else None,
         size=c.size,
     )
-
-
-def total_pairs(blocks: Iterable[Block]) -> int:
-    return sum(b.pairs for b in blocks)
 
 
 def iter_sorted(blocks: Iterable[Block]) -> Iterator[Block]:

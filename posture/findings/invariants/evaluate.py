@@ -149,37 +149,51 @@ def evaluate(
     findings: list[Finding] = []
     results: list[InvariantResult] = []
     for inv in invariants:
-        for e in (*inv.src, *inv.dst):
-            if not any(sel.matches(e, v) for v in reach.views):
-                raise ConfigError(
-                    f"{inv.where}: {e.where}: selects nothing in this cluster ({e.describe()})"
-                )
         blocks = _violations(sel, reach, inv)
         count = sum(_weight(inv, b) for b in blocks)
         results.append(InvariantResult(inv.name, inv.demand, inv.severity, count))
         if blocks:
-            findings.append(_finding(a, inv, blocks, count))
+            findings.append(_finding(a, reach, inv, blocks, count))
     return findings, results
 
 
+def _picked(sel: _Selections, reach: Reach, entries: Iterable[Endpoints]) -> set[int]:
+    return {v.index for v in reach.views if any(sel.matches(e, v) for e in entries)}
+
+
 def _violations(sel: _Selections, reach: Reach, inv: Invariant) -> list[Block]:
+    """Each selection is decided once per group (sets of group indexes), so the questions to
+    the model cost set lookups per cell, never selector evaluations."""
     asked = sel.flows(inv)
+    for e in (*inv.src, *inv.dst):
+        if not _picked(sel, reach, (e,)):
+            raise ConfigError(
+                f"{inv.where}: {e.where}: selects nothing in this cluster ({e.describe()})"
+            )
+    sources = _picked(sel, reach, inv.src)
+    toward: dict[int, Flows] = {}
+    for e in inv.dst:
+        flows = sel.toward(e, asked)
+        for i in _picked(sel, reach, (e,)):
+            toward[i] = toward.get(i, EMPTY) | flows
+    exempt_pairs = [
+        (
+            _picked(sel, reach, x.src) if x.src else None,
+            _picked(sel, reach, x.dst) if x.dst else None,
+        )
+        for x in inv.exceptions
+    ]
 
     def src(v: EndpointView) -> bool:
-        return any(sel.matches(e, v) for e in inv.src)
+        return v.index in sources
 
     def dst(v: EndpointView) -> Flows:
-        out = EMPTY
-        for e in inv.dst:
-            if sel.matches(e, v):
-                out = out | sel.toward(e, asked)
-        return out
+        return toward.get(v.index, EMPTY)
 
     def exempt(v: EndpointView, w: EndpointView) -> bool:
         return any(
-            (not x.src or any(sel.matches(e, v) for e in x.src))
-            and (not x.dst or any(sel.matches(e, w) for e in x.dst))
-            for x in inv.exceptions
+            (xs is None or v.index in xs) and (xd is None or w.index in xd)
+            for xs, xd in exempt_pairs
         )
 
     if inv.demand is Demand.DENY:
@@ -191,6 +205,13 @@ def _violations(sel: _Selections, reach: Reach, inv: Invariant) -> list[Block]:
 
 def _weight(inv: Invariant, b: Block) -> int:
     return b.unencrypted_pairs if inv.demand is Demand.ENCRYPTED else b.pairs
+
+
+def _union(flows: Iterable[Flows]) -> Flows:
+    out = EMPTY
+    for f in flows:
+        out = out | f
+    return out
 
 
 def _plural(n: int, word: str) -> str:
@@ -234,7 +255,7 @@ def _groups_text(inv: Invariant, blocks: list[Block], describe: Callable[[Flows]
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
 
-def _finding(a: Analysis, inv: Invariant, blocks: list[Block], count: int) -> Finding:
+def _finding(a: Analysis, reach: Reach, inv: Invariant, blocks: list[Block], count: int) -> Finding:
     info = RULES[inv.demand]
     universe = a.index.universe
 
@@ -242,9 +263,8 @@ def _finding(a: Analysis, inv: Invariant, blocks: list[Block], count: int) -> Fi
         return f.describe(universe)
 
     first = next(iter_sorted(blocks))
-    union = EMPTY
-    for b in blocks:
-        union = union | b.flows
+    evidence = reach.evidence(first)
+    union = _union(b.flows for b in blocks)
     one = count == 1
     verb = {
         Demand.DENY: "is allowed" if one else "are allowed",
@@ -252,7 +272,7 @@ def _finding(a: Analysis, inv: Invariant, blocks: list[Block], count: int) -> Fi
         Demand.ENCRYPTED: "travels unencrypted" if one else "travel unencrypted",
     }[inv.demand]
     example = (
-        f"Example: {first.example[0]} → {first.example[1]} ({first.relation}) "
+        f"Example: {evidence.example[0]} → {evidence.example[1]} ({first.relation}) "
         f"on {describe(first.flows)}."
     )
     return info.finding(
@@ -267,7 +287,7 @@ def _finding(a: Analysis, inv: Invariant, blocks: list[Block], count: int) -> Fi
             describe(union),
         ),
         encrypted="false" if inv.demand is Demand.ENCRYPTED else "unknown",
-        because=tuple(s.describe() for s in first.steps),
+        because=tuple(s.describe() for s in evidence.steps),
         count=count,
         key_extra=inv.name,
     )
