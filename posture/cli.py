@@ -164,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # Same answer as `posture version`: scripts and image builds ask with the flag.
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser(
@@ -614,12 +616,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.version or args.command == "version":
+            print(f"posture {__version__}")
+            return EXIT_OK
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        if args.command == "version":
-            print(f"posture {__version__}")
-            return EXIT_OK
         handler = {
             "check": cmd_check,
             "reach": cmd_reach,

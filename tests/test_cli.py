@@ -174,3 +174,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, _ = run(capsys, "version")
     assert rc == 0
     assert out.startswith("posture ")
+
+
+def test_version_flag_says_what_the_command_and_the_package_metadata_say(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from importlib.metadata import version
+
+    rc, out, err = run(capsys, "--version")
+    assert (rc, err) == (0, "")
+    assert out == run(capsys, "version")[1] == f"posture {version('posture')}\n"

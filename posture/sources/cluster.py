@@ -47,6 +47,7 @@ from posture.sources.discovery import (
     parse_group_list,
     parse_resource_list,
 )
+from posture.sources.sanitise import slim
 
 if TYPE_CHECKING:
     from posture.model.snapshot import Snapshot
@@ -237,6 +238,17 @@ class _Api:
         body: RawObject | None,
         timeout: float,
     ) -> Any:
+        """One HTTP exchange, its JSON answer parsed."""
+        return json.loads(self._exchange(method, path, query, body, timeout))
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        body: RawObject | None,
+        timeout: float,
+    ) -> bytes:
         """One HTTP exchange on the ApiClient's pool (TLS, client certs, proxy already set);
         bearer tokens come from ``auth_settings()``, which also runs token-refresh hooks."""
         cfg = self.api_client.configuration
@@ -260,7 +272,7 @@ class _Api:
         )
         if not 200 <= resp.status <= 299:
             raise _api_exception(resp)
-        return json.loads(resp.data)
+        return bytes(resp.data)
 
     def _deadline_error(self, doing: str) -> SourceError:
         return SourceError(
@@ -504,8 +516,11 @@ class ClusterSource:
                     for item in body.get("items") or ():
                         item["apiVersion"] = spec.api_version  # LIST items carry neither field
                         item["kind"] = spec.kind
-                        items.append(item)
+                        kept = slim(item)
+                        if kept is not None:
+                            items.append(kept)
                     token = str((body.get("metadata") or {}).get("continue") or "")
+                    del body  # the page's raw objects go before the next page arrives
                     if not token:
                         return items, pages
                     self.tick(f"{spec.label}: {len(items):,} so far, page {pages}")

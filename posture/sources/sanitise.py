@@ -115,3 +115,34 @@ def sanitise(obj: Any) -> Any | None:
         out["spec"] = _template(obj.get("spec"))
         out.pop("status", None)
     return out
+
+
+# Metadata the converter reads; everything else (uid, resourceVersion, timestamps, owner
+# references, managedFields) is dropped from live pages.
+_KEPT_METADATA = ("name", "namespace", "labels", "annotations")
+
+
+def _kept_annotation(key: str) -> bool:
+    """Annotations the converter reads: Calico's (node addresses, pod IPs, v1 metadata) and
+    posture's own suppressions."""
+    return "projectcalico.org/" in key or key.startswith("posture.dev/")
+
+
+def slim(obj: Any) -> Any | None:
+    """What the live source keeps of one listed object: :func:`sanitise`, then only the
+    metadata and annotations the converter reads. Applied to each page as it arrives, so that
+    memory follows the model rather than the raw API objects (a served pod is several KB of
+    JSON; the fields posture uses are a few hundred bytes)."""
+    out = sanitise(obj)
+    if not isinstance(out, dict) or not isinstance(out.get("metadata"), Mapping):
+        return out
+    meta = {k: out["metadata"][k] for k in _KEPT_METADATA if k in out["metadata"]}
+    annotations = meta.get("annotations")
+    if isinstance(annotations, Mapping):
+        kept = {k: v for k, v in annotations.items() if _kept_annotation(str(k))}
+        if kept:
+            meta["annotations"] = kept
+        else:
+            del meta["annotations"]
+    out["metadata"] = meta
+    return out

@@ -49,6 +49,7 @@ def test_kustomization_renders_every_manifest(rendered: list[dict[str, Any]]) ->
         "ClusterRoleBinding/posture-reader",
         "CronJob/posture",
         "Namespace/posture",
+        "NetworkPolicy/posture",
         "PersistentVolumeClaim/posture-reports",
         "ServiceAccount/posture",
     ]
