@@ -30,6 +30,7 @@ from posture.report.formats import CHOICES, RenderOptions, render
 from posture.report.model import Report
 from posture.report.preflight import denied_lines, render_preflight
 from posture.report.reach import ReachFilter, iter_reach, render_explanation
+from posture.report.summary import render_summary
 from posture.sources import ClusterOptions, load_snapshot, offline_source, read_cluster
 from posture.sources.base import RawInventory
 from posture.sources.convert import ConvertOptions, build_snapshot
@@ -155,6 +156,13 @@ def _add_publish(p: argparse.ArgumentParser) -> None:
         help="create or replace the ClusterPolicyReport 'posture' (wgpolicyk8s.io/v1alpha2) in "
         "the cluster read (needs deploy/optional/policyreport's RBAC)",
     )
+    g.add_argument(
+        "--publish-configmap",
+        default=os.environ.get("POSTURE_CONFIGMAP") or None,
+        metavar="NAME",
+        help="keep the summary and the JSON report (bounded) in this ConfigMap of posture's "
+        "namespace (default: $POSTURE_CONFIGMAP; needs deploy/optional/configmap's RBAC)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="table: show only this check's findings, in full (repeatable; globs such as "
         "PST-NODE-* work)",
+    )
+    c.add_argument(
+        "--summary",
+        action="store_true",
+        default=os.environ.get("POSTURE_SUMMARY") == "1",
+        help="also print a summary (counts read, coverage, measures, findings, time and peak "
+        "memory) to stderr: the job log's lines when the report goes to a file",
     )
     c.add_argument(
         "--allow-incomplete",
@@ -448,6 +463,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     options = check_options(args)
     post_token = _publish_setup(args)
     timer = _stage_timer(_progress(args))
@@ -464,6 +480,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         checks=tuple(args.check),
     )
     _write(text, args.output_file)
+    if args.summary:
+        from posture.publish import peak_mb
+
+        print(
+            render_summary(report, seconds=time.monotonic() - started, peak_mb=peak_mb()),
+            end="",
+            file=sys.stderr,
+        )
     _publish(args, report, text if args.output == "json" else None, post_token)
     timer("report")
     return _exit_code(args, report)
@@ -498,6 +522,8 @@ def _publish_setup(args: argparse.Namespace) -> str | None:
 
     if args.publish_policyreport and args.from_:
         raise ConfigError("--publish-policyreport writes to the cluster read: not with --from")
+    if args.publish_configmap and args.from_:
+        raise ConfigError("--publish-configmap writes to the cluster read: not with --from")
     if args.pushgateway:
         publish.pushgateway_url(args.pushgateway, args.pushgateway_job)
     if args.post_url:
@@ -537,6 +563,14 @@ def _publish(
         done = cluster_source(args).publish(policyreport_dict(report), "clusterpolicyreports")
         if not args.quiet:
             print(f"posture: {done} ClusterPolicyReport posture", file=sys.stderr)
+    if args.publish_configmap:
+        from posture.publish import latest_configmap, own_namespace
+
+        body = json_text if json_text is not None else render(report, "json")
+        cm = latest_configmap(args.publish_configmap, own_namespace(), render_summary(report), body)
+        done = cluster_source(args).publish(cm, "configmaps")
+        if not args.quiet:
+            print(f"posture: {done} ConfigMap {args.publish_configmap}", file=sys.stderr)
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:

@@ -18,8 +18,11 @@ than one that fails fast and shows up in the Job's status.
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
@@ -197,3 +200,66 @@ def push_gateway(url: str, job: str, text: str, timeout: float) -> int:
         doing="pushing metrics to the Pushgateway",
     )
     return resp.status_code
+
+
+# --- the latest results in a ConfigMap (deploy/optional/configmap) ---------------------------
+
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+# A ConfigMap holds at most 1 MiB (etcd's request limit is a little more); the summary and the
+# JSON report together stay well below, and a larger report is replaced by a note pointing at
+# the volume, where the full report always is.
+CONFIGMAP_REPORT_LIMIT = 768 * 1024
+
+
+def own_namespace() -> str:
+    """posture's namespace: ``$POSTURE_NAMESPACE``, else the pod's service account's."""
+    given = os.environ.get("POSTURE_NAMESPACE", "").strip()
+    if given:
+        return given
+    try:
+        return Path(SERVICE_ACCOUNT_NAMESPACE).read_text(encoding="utf-8").strip() or "posture"
+    except OSError:
+        return "posture"
+
+
+def latest_configmap(
+    name: str, namespace: str, summary: str, report_json: str, limit: int = CONFIGMAP_REPORT_LIMIT
+) -> dict[str, Any]:
+    """The ConfigMap ``kubectl -n posture get cm NAME -o yaml`` shows: ``summary`` (text) and
+    ``report.json``, the full JSON report when it fits in ``limit`` bytes, else a small JSON
+    object saying how large it was and that the volume keeps it (bounded size, never a cut
+    document that a parser would choke on)."""
+    size = len(report_json.encode("utf-8"))
+    if size <= limit:
+        report = report_json
+    else:
+        report = json.dumps(
+            {
+                "truncated": True,
+                "bytes": size,
+                "limit": limit,
+                "note": "the full report is on the reports volume (latest.json)",
+            }
+        )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/name": "posture"},
+        },
+        "data": {"summary": summary, "report.json": report},
+    }
+
+
+def peak_mb() -> float:
+    """This process's peak resident set size so far (``VmHWM``), 0 where /proc has none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

@@ -184,3 +184,25 @@ def test_version_flag_says_what_the_command_and_the_package_metadata_say(
     rc, out, err = run(capsys, "--version")
     assert (rc, err) == (0, "")
     assert out == run(capsys, "version")[1] == f"posture {version('posture')}\n"
+
+
+def test_summary_goes_to_stderr_when_the_report_goes_to_a_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "report.json"
+    rc, out, err = run(
+        capsys, "check", "--from", EXAMPLE, "-o", "json", "--output-file", str(target), "--summary"
+    )
+    assert (rc, out) == (1, "")
+    report = json.loads(target.read_text())
+    severities = report["summary"]["bySeverity"]
+    lines = err.splitlines()
+    meta = report["metadata"]
+    assert lines[0] == f"posture {meta['toolVersion']} summary: {meta['source']}"
+    assert "  coverage: complete" in lines
+    assert f"  findings: {severities['critical']} critical, {severities['high']} high" in err
+    assert "Pod 19" in err  # counted as read
+    assert any(line.startswith("  run: ") and "s" in line for line in lines)
+    assert (
+        run(capsys, "check", "--from", EXAMPLE, "-o", "json", "--output-file", str(target))[2] == ""
+    )

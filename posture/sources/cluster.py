@@ -535,16 +535,19 @@ class ClusterSource:
     # --- permissions ---------------------------------------------------------------------
 
     def publish(self, obj: RawObject, plural: str) -> str:
-        """Create or replace one cluster-scoped object (the report as a ClusterPolicyReport):
-        POST, and on 409 read its resourceVersion and PUT. Returns "created" or "replaced".
-        Needs only create, get and update on that one resource (deploy/optional/policyreport).
+        """Create or replace one object (the report as a ClusterPolicyReport, the latest summary
+        as a ConfigMap in posture's namespace): POST, and on 409 read its resourceVersion and
+        PUT. Returns "created" or "replaced". Needs only create, get and update on that one
+        resource (deploy/optional/policyreport, deploy/optional/configmap).
         """
         api = self._connect(time.monotonic() + self.timeout)
         group_version = str(obj.get("apiVersion") or "")
-        name = str((obj.get("metadata") or {}).get("name") or "")
-        if "/" not in group_version or not name:
-            raise SourceError("publish: the object needs a group apiVersion and a metadata.name")
-        base = f"/apis/{group_version}/{plural}"
+        meta = obj.get("metadata") or {}
+        name, namespace = str(meta.get("name") or ""), str(meta.get("namespace") or "")
+        if not group_version or not name:
+            raise SourceError("publish: the object needs an apiVersion and a metadata.name")
+        root = f"/apis/{group_version}" if "/" in group_version else f"/api/{group_version}"
+        base = f"{root}{f'/namespaces/{namespace}' if namespace else ''}/{plural}"
         try:
             api.post(base, obj, doing=f"creating {plural}/{name}")
             return "created"

@@ -18,11 +18,13 @@ import os
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from posture.cli import main
 from posture.model.coverage import ReadStatus
@@ -58,7 +60,9 @@ def test_kustomization_renders_every_manifest(rendered: list[dict[str, Any]]) ->
     assert all(f"- {name}" in text for name in listed), listed
 
 
-@pytest.mark.parametrize("components", [[], ["post", "pushgateway", "policyreport", "invariants"]])
+@pytest.mark.parametrize(
+    "components", [[], ["post", "pushgateway", "policyreport", "invariants", "configmap"]]
+)
 def test_schema_valid_for_kubernetes_1_37(components: list[str], tmp_path: Path) -> None:
     """Every object (with and without the optional components) against the strict schemas."""
     objs = render_with(components, tmp_path)
@@ -153,7 +157,33 @@ def test_cronjob_is_restricted_and_bounded(rendered: list[dict[str, Any]]) -> No
     script = container["command"][2]
     assert "posture check --in-cluster -o json --output-file" in script
     assert "--exit-zero" in script
-    assert image_ref(rendered) == "posture:0.1.0"
+    assert image_ref(rendered) == f"registry.example.com/posture:{package_version()}"
+
+
+def package_version() -> str:
+    text = (REPO / "pyproject.toml").read_text()
+    return str(tomllib.loads(text)["project"]["version"])
+
+
+def test_kustomize_images_set_the_reference_at_the_package_version(tmp_path: Path) -> None:
+    text = (DEPLOY / "kustomization.yaml").read_text()
+    (entry,) = yaml.safe_load(text)["images"]
+    assert entry == {
+        "name": "posture",
+        "newName": "registry.example.com/posture",
+        "newTag": package_version(),
+    }
+    # What `kustomize edit set image` writes is what the CronJob then runs (digest pinned).
+    digest = "sha256:" + "ab" * 32
+    lines = [
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        f"resources: [{os.path.relpath(DEPLOY, tmp_path)}]",
+        f"images: [{{name: registry.example.com/posture, newName: reg.internal/posture, "
+        f"digest: '{digest}'}}]",
+    ]
+    (tmp_path / "kustomization.yaml").write_text("\n".join(lines) + "\n")
+    assert image_ref(kustomize(tmp_path)) == f"reg.internal/posture@{digest}"
 
 
 def image_ref(objs: list[dict[str, Any]]) -> str:
@@ -518,3 +548,85 @@ def test_cronjob_command_with_missing_rbac_fails_and_keeps_latest(
     assert (reports / "latest.json").read_bytes() == before
     (incomplete,) = reports.glob("report-*.failed.json")
     assert json.loads(incomplete.read_text())["kind"] == "PostureReport"
+
+
+@pytest.mark.live
+def test_cronjob_job_log_shows_the_measures_and_counts(
+    deployed: tuple[LiveCluster, str], rendered: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    cluster, token = deployed
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    job = run_cronjob(cluster, rendered, token, reports, tmp_path)
+    assert job.returncode == 0, job.stderr
+    log = job.stdout + job.stderr
+    latest = json.loads((reports / "latest.json").read_text())
+    pods = latest["summary"]["stats"]["pods"]
+    assert "  read: " in log
+    assert f"Pod {pods:,}" in log
+    assert "  coverage: complete" in log
+    measures = latest["checklist"]
+    passed = sum(1 for m in measures if m["status"] == "passed")
+    failed = sum(1 for m in measures if m["status"] == "failed")
+    assert f"  measures: {passed} passed, {failed} failed" in log
+    assert f"  analysed: {pods} pod" in log
+    assert "  findings: " in log
+    assert "peak memory" in log
+
+
+def _can(cluster: LiveCluster, verb: str, namespace: str, name: str = "") -> bool:
+    """SubjectAccessReview for the posture ServiceAccount on ConfigMaps."""
+    attrs = {"verb": verb, "resource": "configmaps", "namespace": namespace}
+    if name:
+        attrs["name"] = name
+    review = cluster.kube.request(
+        "POST",
+        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {
+                "user": "system:serviceaccount:posture:posture",
+                "groups": ["system:serviceaccounts", "system:serviceaccounts:posture"],
+                "resourceAttributes": attrs,
+            },
+        },
+    )
+    return bool(review["status"].get("allowed"))
+
+
+@pytest.mark.live
+def test_configmap_component_keeps_the_latest_results_bounded(
+    deployed: tuple[LiveCluster, str], tmp_path: Path
+) -> None:
+    cluster, token = deployed
+    (tmp_path / "render").mkdir()
+    objs = render_with(["configmap"], tmp_path / "render")
+    role, binding = find(objs, "Role"), find(objs, "RoleBinding")
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "posture"
+    assert not [o for o in objs if o["kind"] == "ClusterRole" and "latest" in o["metadata"]["name"]]
+    cluster.kube.create_all([role, binding])
+    assert _can(cluster, "create", "posture")
+    assert _can(cluster, "update", "posture", "posture-latest")
+    assert not _can(cluster, "update", "posture", "other")
+    assert not _can(cluster, "create", "app")  # namespace-scoped: nowhere else
+    assert not _can(cluster, "get", "kube-system", "posture-latest")
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    first = run_cronjob(cluster, objs, token, reports, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "posture: created ConfigMap posture-latest" in first.stderr
+    time.sleep(1.1)
+    second = run_cronjob(cluster, objs, token, reports, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "posture: replaced ConfigMap posture-latest" in second.stderr
+
+    cm = cluster.kube.request("GET", "/api/v1/namespaces/posture/configmaps/posture-latest")
+    assert set(cm["data"]) == {"summary", "report.json"}
+    assert "  coverage: complete" in cm["data"]["summary"]
+    assert cm["data"]["summary"] in second.stderr  # the job log's lines, kept
+    assert json.loads(cm["data"]["report.json"]) == json.loads(
+        (reports / "latest.json").read_text()
+    )
+    assert len(json.dumps(cm["data"]).encode()) < 1024 * 1024

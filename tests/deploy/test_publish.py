@@ -23,6 +23,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from posture.cli import main
+from posture.publish import latest_configmap
 from tests.support import EXAMPLE, run
 
 TOKEN = "s3cr3t-t0ken.abc"
@@ -348,3 +349,24 @@ def test_empty_or_multiline_token_is_refused(
         _, err = capsys.readouterr()
         assert rc == 2
         assert message in one_error_line(err)
+
+
+def test_latest_configmap_keeps_the_report_when_it_fits() -> None:
+    report = json.dumps({"kind": "PostureReport", "findings": []})
+    cm = latest_configmap("posture-latest", "posture", "summary\n", report)
+    assert cm["metadata"] == {
+        "name": "posture-latest",
+        "namespace": "posture",
+        "labels": {"app.kubernetes.io/name": "posture"},
+    }
+    assert cm["data"] == {"summary": "summary\n", "report.json": report}
+
+
+def test_latest_configmap_is_bounded() -> None:
+    report = json.dumps({"kind": "PostureReport", "findings": ["x" * 100] * 100})
+    cm = latest_configmap("posture-latest", "posture", "summary\n", report, limit=1000)
+    note = json.loads(cm["data"]["report.json"])
+    assert note["truncated"] is True
+    assert note["bytes"] == len(report)
+    assert "latest.json" in note["note"]
+    assert len(cm["data"]["report.json"]) < 1000
