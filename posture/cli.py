@@ -221,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
         "memory) to stderr: the job log's lines when the report goes to a file",
     )
     c.add_argument(
+        "--dot-scope",
+        default="all",
+        metavar="SCOPE",
+        help="-o dot: draw only edges to or from nodes (nodes), between namespaces "
+        "(namespaces) or touching one namespace (namespace=NAME); default all",
+    )
+    c.add_argument(
         "--allow-incomplete",
         action="store_true",
         help="do not exit 3 when some kinds could not be read or the input has no pod or no "
@@ -411,12 +418,17 @@ def _render(
     *,
     min_severity: Severity = Severity.INFO,
     checks: tuple[str, ...] = (),
+    dot_scope: str = "all",
 ) -> str:
     # Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org).
     terminal = path is None and sys.stdout.isatty()
     color = terminal and not os.environ.get("NO_COLOR")
     options = RenderOptions(
-        color=color, terminal=terminal, min_severity=min_severity, checks=checks
+        color=color,
+        terminal=terminal,
+        min_severity=min_severity,
+        checks=checks,
+        dot_scope=dot_scope,
     )
     return render(report, fmt, options)
 
@@ -478,6 +490,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         args.output_file,
         min_severity=Severity(args.min_severity),
         checks=tuple(args.check),
+        dot_scope=args.dot_scope,
     )
     _write(text, args.output_file)
     if args.summary:

@@ -44,6 +44,7 @@ class RenderOptions:
     terminal: bool = False  # stdout is a terminal (the table shortens its rows)
     min_severity: Severity = Severity.INFO  # what the table shows (not the exit code)
     checks: tuple[str, ...] = ()
+    dot_scope: str = "all"  # what the DOT graph draws (posture.report.dot.SCOPES)
 
 
 Renderer = Callable[[Report, RenderOptions], str]
@@ -82,7 +83,7 @@ RENDERERS: dict[Format, Renderer] = {
     Format.POLICYREPORT: _plain(render_policyreport),
     Format.OPENREPORTS: _plain(render_openreports),
     Format.PROMETHEUS: _plain(render_prometheus),
-    Format.DOT: _plain(render_dot),
+    Format.DOT: lambda report, options: render_dot(report, options.dot_scope),
     Format.HTML: _plain(render_html),
 }
 

@@ -1,4 +1,4 @@
-"""How reach rows are grouped for pictures: pods by namespace, nodes by class, external by name.
+"""How reach rows are grouped for pictures: pods by namespace, nodes by class, one outside node.
 
 Shared by the DOT and HTML renderers so that both draw the same graph.
 """
@@ -16,7 +16,8 @@ def group_of(kind: str, name: str, namespace: str) -> str:
     if kind == "pod":
         return f"ns:{namespace}"
     if kind == "external":
-        return "ext:" + name.split(" (", 1)[0]
+        # One outside node: the picture is about the cluster; ranges are in the reach section.
+        return "ext:outside the cluster"
     return name
 
 
@@ -24,7 +25,7 @@ def label_of(group: str) -> str:
     if group.startswith("ns:"):
         return group[3:]
     if group.startswith("ext:"):
-        return group[4:] + " (external)"
+        return group[4:]
     return group
 
 
@@ -33,6 +34,7 @@ class Edge:
     pairs: int = 0
     unencrypted_pairs: int = 0
     all_traffic: bool = False
+    outside: bool = False  # one end is outside the cluster: encryption does not apply
 
 
 def group_edges(rows: tuple[ReachRow, ...]) -> dict[tuple[str, str], Edge]:
@@ -47,4 +49,5 @@ def group_edges(rows: tuple[ReachRow, ...]) -> dict[tuple[str, str], Edge]:
         e.pairs += r.pairs
         e.unencrypted_pairs += r.unencrypted_pairs
         e.all_traffic = e.all_traffic or r.allowed == "all traffic"
+        e.outside = "external" in (r.src_kind, r.dst_kind)
     return dict(sorted(edges.items()))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 
 import pydot
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from posture.report.formats import Format, render
+from posture.report.formats import Format, RenderOptions, render
 from posture.report.model import Report
+from tests.support import EXAMPLE, run
 
 FORBIDDEN_LABELS = {"pod", "ip", "run", "instance_id", "node_ip", "pod_ip"}
 
@@ -62,3 +64,63 @@ def test_dot_draws_with_graphviz(report: Report) -> None:
     ).stdout
     assert "<svg" in svg
     assert "shop" in svg
+
+
+def _graph(text: str) -> pydot.Dot:
+    graphs = pydot.graph_from_dot_data(text)
+    assert graphs is not None
+    (graph,) = graphs
+    return graph
+
+
+def _is_node(group: str) -> bool:
+    return not group.startswith(("ns:", "ext:"))
+
+
+def _ends(edge: pydot.Edge) -> tuple[str, str]:
+    return str(edge.get_source()).strip('"'), str(edge.get_destination()).strip('"')
+
+
+def test_dot_has_one_outside_node_whose_edges_are_not_an_encryption_problem(
+    report: Report,
+) -> None:
+    graph = _graph(render(report, Format.DOT))
+    outside = [n.get_name().strip('"') for n in graph.get_nodes() if '"ext:' in n.get_name()]
+    assert outside == ["ext:outside the cluster"]
+    edges = [e for e in graph.get_edges() if "ext:outside the cluster" in _ends(e)]
+    assert edges
+    for e in edges:
+        assert e.get("color") == '"#737373"'
+        assert "unencrypted" not in e.get("label")
+    # Unencrypted traffic between nodes is still red.
+    assert any(e.get("color") == '"#d7301f"' for e in graph.get_edges())
+
+
+@pytest.mark.parametrize(
+    ("scope", "keep"),
+    [
+        (
+            "nodes",
+            lambda s, d: not s.startswith(("ns:", "ext:")) or not d.startswith(("ns:", "ext:")),
+        ),
+        ("namespaces", lambda s, d: s.startswith("ns:") and d.startswith("ns:")),
+        ("namespace=shop", lambda s, d: "ns:shop" in (s, d)),
+    ],
+)
+def test_dot_scope_draws_part_of_the_graph(
+    report: Report, scope: str, keep: Callable[[str, str], bool]
+) -> None:
+    full = [_ends(e) for e in _graph(render(report, Format.DOT)).get_edges()]
+    scoped = [
+        _ends(e)
+        for e in _graph(render(report, Format.DOT, RenderOptions(dot_scope=scope))).get_edges()
+    ]
+    assert scoped
+    assert scoped == [pair for pair in full if keep(*pair)]
+    assert len(scoped) < len(full)
+
+
+def test_dot_scope_typo_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = run(capsys, "check", "--from", EXAMPLE, "-o", "dot", "--dot-scope", "nodez")
+    assert rc == 2
+    assert "--dot-scope: expected all, nodes, namespaces, namespace=NAME, got 'nodez'" in err
