@@ -62,4 +62,4 @@ def test_a_port_the_service_does_not_have(capsys: pytest.CaptureFixture[str]) ->
     rc, out, err = explain(capsys, "shop/frontend-7f9c8d-0", "10.96.0.10", "--port", "80/TCP")
     assert rc == 2
     assert out == ""
-    assert "Service kube-system/kube-dns has no backend pod for that port" in err
+    assert "Service kube-system/kube-dns has no endpoint for that port" in err

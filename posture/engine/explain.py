@@ -79,18 +79,18 @@ def explain(snapshot: Snapshot, src: str, dst: str, port: str | None = None) -> 
         except ValueError as e:
             raise InputError(f"--port {port}: {e}") from None
     engine = PathEngine(index)
-    svc = service_at(index, dst) if _looks_like_ip(dst) else None
-    if svc is None:
+    found_svc = service_at(index, dst) if _looks_like_ip(dst) else None
+    if found_svc is None:
         path = ExplainedPath(src_peer, dst_peer, tuple(engine.decide(src_peer, dst_peer, space)))
         return Explanation(src, dst, index.universe, (path,))
-    found = backends(index, svc, space)
+    svc, front = found_svc
+    found = backends(index, svc, space, front)
     if not found:
-        raise InputError(
-            f"{dst}: Service {svc.namespace}/{svc.name} has no backend pod for that port"
-        )
+        raise InputError(f"{dst}: Service {svc.namespace}/{svc.name} has no endpoint for that port")
     paths = []
     for b in found:
-        peer = index.pod_peer(b.pod)
+        # The endpoint may be a pod, a node address (the kubernetes Service) or any address.
+        peer = index.peer_for_address(b.address)
         paths.append(
             ExplainedPath(src_peer, peer, tuple(engine.decide(src_peer, peer, b.flows)), b.ports)
         )

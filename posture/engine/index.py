@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from posture.engine.chain import Chain, ChainMode, TierGroup
 from posture.engine.flows import Flows, Universe
 from posture.engine.match import MatchContext
+from posture.engine.members import build_members
 from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Stage
-from posture.model.endpoints import HostEndpoint, Node, Pod
+from posture.model.endpoints import EndpointGroup, HostEndpoint, Node, Pod
 from posture.model.meta import Labels
 from posture.model.net import IPSet, ip_to_int
 from posture.model.policy import Direction, Policy, Profile, Tier
@@ -99,7 +100,10 @@ class Index:
             for r in (*prof.ingress, *prof.egress):
                 protos.update(x for x in (r.protocol, r.not_protocol) if x is not None)
         self.universe = Universe.of(protos)
-        self.ctx = MatchContext(self.universe, {(s.namespace, s.name): s for s in snap.services})
+        self.wep_pods: list[Pod] = [p for p in snap.pods if p.is_workload_endpoint]
+        self.ctx = MatchContext(
+            self.universe, build_members(snap.services, snap.service_endpoints, self.wep_pods)
+        )
         self.tiers: dict[str, Tier] = {t.name: t for t in snap.tiers}
         self._tier_rank = {t.name: i for i, t in enumerate(snap.tiers)}
         self.policies = sorted(
@@ -108,7 +112,6 @@ class Index:
         self.policy_by_name: dict[str, Policy] = {str(p.ref): p for p in self.policies}
         self.profiles: dict[str, Profile] = {p.name: p for p in snap.profiles}
         self.nodes: dict[str, Node] = {n.name: n for n in snap.nodes}
-        self.wep_pods: list[Pod] = [p for p in snap.pods if p.is_workload_endpoint]
         self.pod_by_ip: dict[str, Pod] = {}
         for pod in self.wep_pods:
             for ip in pod.ips:
@@ -131,6 +134,8 @@ class Index:
             self.hosts[node] = NodeHosts(wild, tuple(h for h in heps if not h.wildcard))
         self._applicable: dict[tuple[Labels, Direction, PolicySet], tuple[TierGroup, ...]] = {}
         self._ip_owner_cache: dict[str, tuple[Labels, ...]] = {}
+        self._membership: dict[str, tuple[Hashable, ...]] | None = None
+        self._groups: dict[tuple[str, str], tuple[EndpointGroup, ...]] | None = None
         self._peers: dict[int, Peer] = {}
         self.failsafe_cache: dict[tuple[tuple[Failsafe, ...], IPSet | None], Flows] = {}
         self._host_peers: dict[tuple[str, str], Peer] = {}
@@ -241,6 +246,30 @@ class Index:
 
     def node_hosts(self, node: str) -> NodeHosts:
         return self.hosts.get(node, NodeHosts(None, ()))
+
+    def endpoint_groups(self, namespace: str, service: str) -> tuple[EndpointGroup, ...]:
+        """The EndpointSlices (or Endpoints) of one Service, as read."""
+        if self._groups is None:
+            groups: dict[tuple[str, str], list[EndpointGroup]] = {}
+            for g in self.snap.service_endpoints:
+                groups.setdefault((g.namespace, g.service), []).append(g)
+            self._groups = {k: tuple(v) for k, v in groups.items()}
+        return self._groups.get((namespace, service), ())
+
+    def service_membership(self, address: str) -> tuple[Hashable, ...]:
+        """The Services ``address`` is a member of, with its ports there: two endpoints that
+        differ here can differ under a ``services`` rule (§4.6)."""
+        if self._membership is None:
+            by_addr: dict[str, list[Hashable]] = {}
+            for key, members in sorted(self.ctx.services.items()):
+                for addr, ports in members.ports.items():
+                    by_addr.setdefault(addr, []).append((key, tuple(sorted(ports.items()))))
+            self._membership = {a: tuple(v) for a, v in by_addr.items()}
+        return self._membership.get(address, ())
+
+    def service_addresses(self) -> list[str]:
+        """Every address some Service has as a member."""
+        return sorted({a for m in self.ctx.services.values() for a in m.ports})
 
     # --- peers ----------------------------------------------------------------------------
 

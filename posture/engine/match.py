@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from posture.engine.flows import EMPTY, ICMP_PROTOCOLS, Flows, Universe, icmp_ports
+from posture.engine.members import Members, ServiceKey
 from posture.engine.peers import Peer, PeerKind
-from posture.model.endpoints import Service
 from posture.model.net import PORTED_PROTOCOLS, PortSet
 from posture.model.policy import Action, EntityMatch, PortMatch, Rule
 from posture.selectors import Selector
@@ -28,7 +28,7 @@ SOURCE_PORT_NOTE = "source-port condition ignored: any client can pick its sourc
 @dataclass(frozen=True, slots=True)
 class MatchContext:
     universe: Universe
-    services: Mapping[tuple[str, str], Service]
+    services: Mapping[ServiceKey, Members]  # members of each Service (§4.6)
 
 
 def _any_owner(sel: Selector, peer: Peer) -> bool:
@@ -49,21 +49,22 @@ def side_matches(ent: EntityMatch, peer: Peer, ctx: MatchContext) -> bool:
     ):
         return False
     if ent.services is not None:
-        return _service_backend(ent, peer, ctx) is not None
+        return _service_members(ent, peer, ctx) is not None
     return True
 
 
-def _service_backend(ent: EntityMatch, peer: Peer, ctx: MatchContext) -> Service | None:
+def _service_members(ent: EntityMatch, peer: Peer, ctx: MatchContext) -> Members | None:
+    """The Service's members when ``peer`` is one of them (§4.6: by endpoint address, whatever
+    kind of endpoint holds it: pod, node address, address outside the cluster)."""
     assert ent.services is not None
-    svc = ctx.services.get((ent.services.namespace, ent.services.name))
-    if svc is None or svc.selector is None or peer.kind is not PeerKind.POD or peer.pod is None:
+    members = ctx.services.get((ent.services.namespace, ent.services.name))
+    if members is None or not peer.address or not members.has(peer.address):
         return None
-    pod = peer.pod
-    if pod.namespace != svc.namespace:
-        return None
-    if all(pod.labels.get(k) == v for k, v in svc.selector.items()):
-        return svc
-    return None
+    if peer.kind is PeerKind.EXTERNAL:
+        cidrs = peer.region.to_cidrs()
+        if len(cidrs) != 1 or not cidrs[0].endswith(("/32", "/128")):
+            return None  # a wider region than one member address
+    return members
 
 
 def _named(names: frozenset[str], proto: int, peer: Peer, sel: Selector | None) -> PortSet:
@@ -105,7 +106,7 @@ def rule_flows(rule: Rule, src: Peer, dst: Peer, ctx: MatchContext) -> tuple[Flo
         protos = tuple(p for p in protos if p != excluded)
     out: dict[int, PortSet] = {}
     dst_ent = rule.destination
-    svc = _service_backend(dst_ent, dst, ctx) if dst_ent.services is not None else None
+    members = _service_members(dst_ent, dst, ctx) if dst_ent.services is not None else None
     for proto in protos:
         ports = PortSet.FULL
         if proto in ICMP_PROTOCOLS:
@@ -118,25 +119,11 @@ def rule_flows(rule: Rule, src: Peer, dst: Peer, ctx: MatchContext) -> tuple[Flo
                 ports = _port_match(dst_ent.ports, proto, dst, dst_ent.selector)
             if dst_ent.not_ports is not None:
                 ports = ports - _port_match(dst_ent.not_ports, proto, dst, dst_ent.selector)
-            if svc is not None:
-                ports = ports & _service_ports(svc, proto, dst)
+            if members is not None:
+                # Destination members are (address, protocol, port) (§4.6).
+                ports = ports & members.ports_of(dst.address, proto)
         elif dst_ent.ports is not None and not dst_ent.ports.empty:
             ports = PortSet.EMPTY  # ports only exist for TCP/UDP/SCTP
         if ports:
             out[proto] = ports
     return Flows(out), note
-
-
-def _service_ports(svc: Service, proto: int, dst: Peer) -> PortSet:
-    """Backend (target) ports of a Service for a destination pod (§4.6)."""
-    out = PortSet.EMPTY
-    for sp in svc.ports:
-        if sp.protocol != proto:
-            continue
-        if sp.target_port.isdigit():
-            out = out | PortSet.of(int(sp.target_port))
-        elif dst.pod is not None:
-            for cp in dst.pod.ports:
-                if cp.name == sp.target_port and cp.protocol == proto:
-                    out = out | PortSet.of(cp.port)
-    return out

@@ -130,6 +130,7 @@ class ServicePort:
     port: int
     target_port: str  # number as text, or a port name
     node_port: int = 0
+    name: str = ""  # kube-proxy pairs it with the endpoint port of the same name
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,31 @@ class Service:
     ports: tuple[ServicePort, ...] = ()
     cluster_ips: tuple[str, ...] = ()
     external_ips: tuple[str, ...] = ()
+    load_balancer_ips: tuple[str, ...] = ()  # status.loadBalancer.ingress[].ip
+    external_local: bool = False  # externalTrafficPolicy: Local (client address kept)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointPort:
+    """A port of an EndpointSlice (or Endpoints subset): the backend port a service port with
+    the same name is translated to."""
+
+    protocol: int
+    port: int
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointGroup:
+    """One EndpointSlice, or one subset of an Endpoints object: every address serves every
+    port. ``service`` is the owning Service's name (label ``kubernetes.io/service-name``); the
+    Service object itself need not exist (calico-semantics §4.6)."""
+
+    namespace: str
+    service: str
+    addresses: tuple[str, ...]
+    ports: tuple[EndpointPort, ...]
+    origin: str  # "EndpointSlice ns/name" or "Endpoints ns/name", for explanations
 
 
 class EncapMode(enum.Enum):

@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from posture.model.coverage import Coverage
 from posture.model.endpoints import (
+    EndpointGroup,
     HostEndpoint,
     IPPool,
     Namespace,
@@ -91,6 +92,8 @@ class Snapshot:
     pods: tuple[Pod, ...] = ()
     nodes: tuple[Node, ...] = ()
     services: tuple[Service, ...] = ()
+    # EndpointSlices, or Endpoints of services that have no slice (§4.6), by name.
+    service_endpoints: tuple[EndpointGroup, ...] = ()
     service_accounts: tuple[ServiceAccount, ...] = ()
     policies: tuple[Policy, ...] = ()  # enforced (Calico + converted Kubernetes)
     staged_policies: tuple[Policy, ...] = ()  # reported, never enforced

@@ -175,8 +175,8 @@ class ClassBits:
         def key(i: int) -> Hashable:
             rep = self.classes[i].rep
             seen = tuple(sel is None or sel.matches(rep.owners[j]) for j, _ in rep.named_ports)
-            ports = rep.pod.ports if d.services is not None and rep.pod is not None else ()
-            return (rep.named_ports, seen, ports)
+            members = self.index.service_membership(rep.address) if d.services else ()
+            return (rep.named_ports, seen, members)
 
         return key
 

@@ -112,6 +112,8 @@ def rule_address_sets(index: Index) -> list[IPSet]:
         for r in (*p.ingress, *p.egress):
             sets.extend(_entity_sets(r.source))
             sets.extend(_entity_sets(r.destination))
+    # Service members outside pods and nodes (an external database) are their own region.
+    sets.extend(address_set([a]) for a in index.service_addresses())
     for e in (*index.snap.felix.failsafe_inbound, *index.snap.felix.failsafe_outbound):
         if e.net:
             sets.append(IPSet.from_cidrs([e.net]))
@@ -138,8 +140,9 @@ def pod_display(pod: Pod, selected: frozenset[str] | None = None) -> str:
 
 
 def relevant_label_keys(index: Index) -> frozenset[str]:
-    """Every label key any selector (enforced or staged policy, rule, profile rule) or service
-    selector mentions: labels outside this set cannot change any verdict."""
+    """Every label key any selector (enforced or staged policy, rule, profile rule) mentions:
+    labels outside this set cannot change any verdict (Service members are told apart by
+    address, ``Index.service_membership``)."""
     keys: set[str] = set()
     snap = index.snap
     rule_sets = [(p.ingress, p.egress) for p in snap.profiles]
@@ -152,9 +155,6 @@ def relevant_label_keys(index: Index) -> frozenset[str]:
                 for sel in (ent.selector, ent.not_selector):
                     if sel is not None:
                         keys |= sel.label_keys()
-    for svc in snap.services:
-        if svc.selector:
-            keys.update(svc.selector)
     return frozenset(keys)
 
 
@@ -252,6 +252,7 @@ def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[Endp
             pod.named_ports,
             atoms.atom_of(pod.ips[0]),
             ctx(pod.node),
+            index.service_membership(pod.ips[0]),
         )
         cls = classes.get(key)
         if cls is None:
@@ -278,6 +279,7 @@ def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[Endp
             peer.named_ports,
             atoms.atom_of(peer.address),
             ctx(node.name),
+            index.service_membership(peer.address),
             refine.node_tag(node),
             wg,
             # What listens on the node itself: nodes running different hostNetwork pods expose

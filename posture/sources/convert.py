@@ -59,8 +59,6 @@ _CALICO_KINDS = frozenset(kind for kind, _plural, _namespaced in CALICO_KINDS) |
 _IGNORED_KINDS = {
     "ConfigMap",
     "Secret",
-    "Endpoints",
-    "EndpointSlice",
     "Event",
     "LimitRange",
     "ResourceQuota",
@@ -115,6 +113,8 @@ _READ = {
     ("", "Pod"): "Pod",
     ("", "Node"): "Node",
     ("", "Service"): "Service",
+    ("", "Endpoints"): "Endpoints",
+    ("discovery.k8s.io", "EndpointSlice"): "EndpointSlice",
     ("", "ServiceAccount"): "ServiceAccount",
     ("apps", "DaemonSet"): "DaemonSet",
     ("operator.tigera.io", "Installation"): "Installation",
@@ -318,6 +318,9 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
         pods=pods,
         nodes=nodes,
         services=tuple(convert_misc.services(b.items("Service"), b.where)),
+        service_endpoints=tuple(
+            convert_misc.service_endpoints(b.items("EndpointSlice"), b.items("Endpoints"), b.where)
+        ),
         service_accounts=sas,
         policies=tuple(sorted(policies, key=lambda p: (p.tier, p.order_key()))),
         staged_policies=tuple(sorted(staged, key=lambda p: (p.tier, p.order_key()))),

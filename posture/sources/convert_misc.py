@@ -1,13 +1,23 @@
-"""Raw Service, IPPool and KubeControllersConfiguration objects, and posture's own
-annotations → model values."""
+"""Raw Service, EndpointSlice/Endpoints, IPPool and KubeControllersConfiguration objects,
+and posture's own annotations → model values."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from posture.model.endpoints import EncapMode, IPPool, Service, ServicePort, ServiceType
+from posture.model.endpoints import (
+    EncapMode,
+    EndpointGroup,
+    EndpointPort,
+    IPPool,
+    Service,
+    ServicePort,
+    ServiceType,
+)
 from posture.model.meta import Labels, ObjectRef, SourceLocation
 from posture.model.net import parse_protocol
 from posture.model.snapshot import POSTURE_ANNOTATION_PREFIX
@@ -37,6 +47,7 @@ def services(items: Items, where_fn: WhereFn) -> list[Service]:
                         port=int(p["port"]),
                         target_port=str(p.get("targetPort") or p["port"]),
                         node_port=int(p.get("nodePort") or 0),
+                        name=str(p.get("name") or ""),
                     )
                 )
             except (KeyError, ValueError, TypeError):
@@ -55,9 +66,17 @@ def services(items: Items, where_fn: WhereFn) -> list[Service]:
                 ports=tuple(ports),
                 cluster_ips=tuple(str(x) for x in cluster_ips if x != "None"),
                 external_ips=tuple(str(x) for x in spec.get("externalIPs") or []),
+                load_balancer_ips=_ingress_ips(obj),
+                external_local=spec.get("externalTrafficPolicy") == "Local",
             )
         )
     return sorted(out, key=lambda s: (s.namespace, s.name))
+
+
+def _ingress_ips(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    """status.loadBalancer.ingress[].ip (hostname-only entries name no address)."""
+    lb = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return _ip_addresses(i.get("ip") for i in lb if isinstance(i, Mapping) and i.get("ip"))
 
 
 def _encap(where: Where, field: str, raw: Any) -> EncapMode:
@@ -123,3 +142,86 @@ def posture_annotations(
             )
             out[key] = MappingProxyType(ours)
     return out
+
+
+def _endpoint_port(where: Where, field: str, raw: Mapping[str, Any]) -> EndpointPort | None:
+    """A port with no number means "all ports" to the API but gives no IP-set member in
+    Calico (``membersFromEndpointSlice``): left out. Protocol defaults to TCP."""
+    if raw.get("port") is None:
+        return None
+    try:
+        return EndpointPort(
+            protocol=parse_protocol(raw.get("protocol") or "TCP"),
+            port=int(raw["port"]),
+            name=str(raw.get("name") or ""),
+        )
+    except (ValueError, TypeError):
+        where.fail(field, "needs a numeric port and a valid protocol")
+
+
+def _ip_addresses(values: Iterable[Any]) -> tuple[str, ...]:
+    """IP addresses only: EndpointSlices of addressType FQDN name hosts, which Calico skips."""
+    out = []
+    for v in values:
+        with contextlib.suppress(ValueError):
+            out.append(str(ipaddress.ip_address(str(v))))
+    return tuple(out)
+
+
+def service_endpoints(slices: Items, endpoints: Items, where_fn: WhereFn) -> list[EndpointGroup]:
+    """EndpointSlices by their ``kubernetes.io/service-name`` label, as Felix's service index
+    reads them (felix/serviceindex/serviceindex.go ``serviceName``, ``membersFromEndpointSlice``:
+    every endpoint address, ready or not, with every numbered port). A Service with no slice
+    falls back to its Endpoints object, which the EndpointSlice mirroring controller would turn
+    into slices (addresses and notReadyAddresses alike)."""
+    out: list[EndpointGroup] = []
+    for obj, loc, _ in slices:
+        meta = obj.get("metadata") or {}
+        ns = str(meta.get("namespace") or "default")
+        svc = str((meta.get("labels") or {}).get("kubernetes.io/service-name") or "")
+        if not svc:
+            continue  # not owned by any Service: no services rule can name it
+        where = where_fn(loc, "EndpointSlice", obj)
+        ports = [_endpoint_port(where, f"ports[{i}]", p) for i, p in enumerate(_list(obj, "ports"))]
+        addresses = [a for ep in _list(obj, "endpoints") for a in ep.get("addresses") or []]
+        out.append(
+            EndpointGroup(
+                ns,
+                svc,
+                _ip_addresses(addresses),
+                tuple(p for p in ports if p is not None),
+                f"EndpointSlice {ns}/{meta.get('name')}",
+            )
+        )
+    sliced = {(g.namespace, g.service) for g in out}
+    for obj, loc, _ in endpoints:
+        meta = obj.get("metadata") or {}
+        ns = str(meta.get("namespace") or "default")
+        name = str(meta.get("name"))
+        if (ns, name) in sliced:
+            continue
+        where = where_fn(loc, "Endpoints", obj)
+        for i, subset in enumerate(_list(obj, "subsets")):
+            ports = [
+                _endpoint_port(where, f"subsets[{i}].ports[{j}]", p)
+                for j, p in enumerate(subset.get("ports") or [])
+            ]
+            addresses = [
+                a.get("ip")
+                for key in ("addresses", "notReadyAddresses")
+                for a in subset.get(key) or []
+            ]
+            out.append(
+                EndpointGroup(
+                    ns,
+                    name,
+                    _ip_addresses(addresses),
+                    tuple(p for p in ports if p is not None),
+                    f"Endpoints {ns}/{name}",
+                )
+            )
+    return sorted(out, key=lambda g: (g.namespace, g.service, g.origin))
+
+
+def _list(obj: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    return [x for x in obj.get(key) or [] if isinstance(x, Mapping)]

@@ -74,6 +74,17 @@ KUBERNETES_KINDS: tuple[KindSpec, ...] = (
     KindSpec("Pod", "", "v1", "pods", namespaced=True),
     KindSpec("Service", "", "v1", "services", namespaced=True),
     KindSpec("ServiceAccount", "", "v1", "serviceaccounts", namespaced=True),
+    # Members of services rules and DNAT backends (§4.6): EndpointSlices (served as v1 since
+    # Kubernetes 1.21), and Endpoints for services without a slice.
+    KindSpec("Endpoints", "", "v1", "endpoints", namespaced=True),
+    KindSpec(
+        "EndpointSlice",
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        namespaced=True,
+        optional=True,
+    ),
     KindSpec("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies", namespaced=True),
     # Felix reads FELIX_* environment variables, which override FelixConfiguration. Every
     # DaemonSet is listed (a few per cluster): Felix runs in calico-node, in Canal's ``canal``

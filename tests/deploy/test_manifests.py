@@ -402,7 +402,7 @@ def test_preflight_names_the_missing_permission(
     ]
     assert err.splitlines() == [
         "posture: missing permission: verb=list group=crd.projectcalico.org resource=hostendpoints",
-        "posture: 1 of 20 permissions denied; grant them (deploy/clusterrole.yaml has the full "
+        "posture: 1 of 22 permissions denied; grant them (deploy/clusterrole.yaml has the full "
         "list) or expect exit 3 from check",
     ]
 

@@ -324,7 +324,8 @@ def test_user_without_permissions_gets_forbidden_not_empty(calico_v1_cluster: Li
 def _grant_all_but(kube: Kube, user: str, missing: tuple[str, str]) -> None:
     """A ClusterRole listing every kind posture reads except ``missing`` (group, resource)."""
     wanted = {
-        "": ["namespaces", "nodes", "pods", "services", "serviceaccounts"],
+        "": ["namespaces", "nodes", "pods", "services", "serviceaccounts", "endpoints"],
+        "discovery.k8s.io": ["endpointslices"],
         "networking.k8s.io": ["networkpolicies"],
         "apps": ["daemonsets"],
         "operator.tigera.io": ["installations"],
