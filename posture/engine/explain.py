@@ -6,14 +6,16 @@ names are resolved here, so the CLI and the benchmark resolve them the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from posture.engine.flows import Flows, Universe, parse_flow
 from posture.engine.index import Index
-from posture.engine.path import PathEngine, PathVerdict
-from posture.engine.peers import Peer
-from posture.engine.services import backends, service_at
+from posture.engine.path import Dnat, PathEngine, PathVerdict
+from posture.engine.peers import Peer, PeerKind
+from posture.engine.services import Backend, Front, backends, node_port_services, service_at
 from posture.errors import InputError
+from posture.model.endpoints import Service
 from posture.model.snapshot import Snapshot
 
 
@@ -79,6 +81,12 @@ def explain(snapshot: Snapshot, src: str, dst: str, port: str | None = None) -> 
         except ValueError as e:
             raise InputError(f"--port {port}: {e}") from None
     engine = PathEngine(index)
+    if port and dst_peer.kind is PeerKind.HOST:
+        nodeport = _node_port(index, engine, src_peer, dst_peer, space)
+        if nodeport is not None:
+            np_svc, np_paths = nodeport
+            name = f"{np_svc.namespace}/{np_svc.name}"
+            return Explanation(src, dst, index.universe, np_paths, name)
     found_svc = service_at(index, dst) if _looks_like_ip(dst) else None
     if found_svc is None:
         path = ExplainedPath(src_peer, dst_peer, tuple(engine.decide(src_peer, dst_peer, space)))
@@ -87,14 +95,66 @@ def explain(snapshot: Snapshot, src: str, dst: str, port: str | None = None) -> 
     found = backends(index, svc, space, front)
     if not found:
         raise InputError(f"{dst}: Service {svc.namespace}/{svc.name} has no endpoint for that port")
-    paths = []
+    paths: list[ExplainedPath] = []
     for b in found:
         # The endpoint may be a pod, a node address (the kubernetes Service) or any address.
         peer = index.peer_for_address(b.address)
+        if src_peer.kind is PeerKind.EXTERNAL and front is not Front.CLUSTER_IP and peer.node:
+            # From outside, an external or load-balancer address reaches some node, which
+            # translates; taken as the endpoint's own node (the path without a second hop).
+            node = index.nodes.get(peer.node)
+            if node is not None:
+                at = dataclasses.replace(dst_peer, node=peer.node)
+                paths.extend(_dnat_paths(engine, src_peer, at, peer, b, svc, dst, keep=True))
+                continue
         paths.append(
             ExplainedPath(src_peer, peer, tuple(engine.decide(src_peer, peer, b.flows)), b.ports)
         )
     return Explanation(src, dst, index.universe, tuple(paths), f"{svc.namespace}/{svc.name}")
+
+
+def _node_port(
+    index: Index, engine: PathEngine, src: Peer, front: Peer, space: Flows
+) -> tuple[Service, tuple[ExplainedPath, ...]] | None:
+    """A node address on a NodePort: the paths to the endpoints kube-proxy translates to (with
+    ``externalTrafficPolicy: Local`` only endpoints on that node, kube-proxy drops the rest)."""
+    services = node_port_services(index, space)
+    if not services:
+        return None
+    svc = services[0]
+    paths: list[ExplainedPath] = []
+    for b in backends(index, svc, space, Front.NODE_PORT):
+        peer = index.peer_for_address(b.address)
+        if svc.external_local and peer.node != front.node:
+            continue
+        where = f"{front.address}:{b.ports}"
+        paths.extend(_dnat_paths(engine, src, front, peer, b, svc, where, keep=svc.external_local))
+    if not paths:
+        raise InputError(
+            f"Service {svc.namespace}/{svc.name}: no endpoint on node {front.node} for that "
+            "NodePort (externalTrafficPolicy: Local), so kube-proxy drops the connection"
+        )
+    return svc, tuple(paths)
+
+
+def _dnat_paths(
+    engine: PathEngine,
+    src: Peer,
+    front: Peer,
+    peer: Peer,
+    b: Backend,
+    svc: Service,
+    where: str,
+    *,
+    keep: bool,
+) -> list[ExplainedPath]:
+    out = []
+    for f, back, text in b.pairs:
+        dnat = Dnat(
+            peer, f, back, f"Service {svc.namespace}/{svc.name}", f"{where} → {peer.name}", keep
+        )
+        out.append(ExplainedPath(src, peer, tuple(engine.decide_dnat(src, front, dnat)), text))
+    return out
 
 
 def _looks_like_ip(text: str) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from posture.engine.chain import Chain, ChainMode, TierGroup
 from posture.engine.flows import Flows, Universe
 from posture.engine.match import MatchContext
-from posture.engine.members import build_members
+from posture.engine.members import Members, build_members
 from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Stage
 from posture.model.endpoints import EndpointGroup, HostEndpoint, Node, Pod
@@ -261,15 +261,31 @@ class Index:
         differ here can differ under a ``services`` rule (§4.6)."""
         if self._membership is None:
             by_addr: dict[str, list[Hashable]] = {}
-            for key, members in sorted(self.ctx.services.items()):
+            for key, members in sorted(self._referenced_members().items()):
                 for addr, ports in members.ports.items():
                     by_addr.setdefault(addr, []).append((key, tuple(sorted(ports.items()))))
             self._membership = {a: tuple(v) for a, v in by_addr.items()}
         return self._membership.get(address, ())
 
     def service_addresses(self) -> list[str]:
-        """Every address some Service has as a member."""
-        return sorted({a for m in self.ctx.services.values() for a in m.ports})
+        """Every address a Service that some rule names has as a member."""
+        return sorted({a for m in self._referenced_members().values() for a in m.ports})
+
+    def _referenced_members(self) -> dict[tuple[str, str], Members]:
+        """Members of the Services some ``services`` rule names (only those can tell
+        endpoints apart)."""
+        snap = self.snap
+        rules = [
+            r for p in (*snap.policies, *snap.staged_policies) for r in (*p.ingress, *p.egress)
+        ]
+        rules.extend(r for prof in snap.profiles for r in (*prof.ingress, *prof.egress))
+        named = {
+            (e.services.namespace, e.services.name)
+            for r in rules
+            for e in (r.source, r.destination)
+            if e.services is not None
+        }
+        return {k: m for k, m in self.ctx.services.items() if k in named}
 
     # --- peers ----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ Stages, in order, by the kinds of the two ends:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from posture.engine.chain import Chain, evaluate
@@ -26,7 +27,7 @@ from posture.engine.flows import Flows
 from posture.engine.index import Index, PolicySet
 from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Decision, Encryption, Stage, Step, StepAction
-from posture.model.endpoints import HostEndpoint
+from posture.model.endpoints import EncapMode, HostEndpoint
 from posture.model.net import IPSet, PortSet
 from posture.model.policy import Direction
 from posture.model.snapshot import EndpointToHostAction, Failsafe
@@ -39,11 +40,27 @@ class PathVerdict:
     encryption: Encryption
 
 
+@dataclass(frozen=True, slots=True)
+class Dnat:
+    """One service-port translation: ``front`` (the port the client used) → ``back`` on
+    ``backend``; ``keep_client`` when the backend sees the client's own address."""
+
+    backend: Peer
+    front: Flows
+    back: Flows
+    service: str  # "Service ns/name"
+    note: str  # "10.0.0.1:30080/TCP → pod ns/x:8080"
+    keep_client: bool = False
+
+
 @dataclass(slots=True)
 class _Part:
     flows: Flows
     steps: tuple[Step, ...]
     skip_host: bool = False  # an explicit pre-DNAT/untracked Allow skips later host stages
+
+
+_Arrive = Callable[["_EngineRun", Peer, Peer], None]
 
 
 class PathEngine:
@@ -70,6 +87,52 @@ class PathEngine:
         out.extend((p.flows, PathVerdict(True, p.steps, enc)) for p in run.parts)
         return out
 
+    def decide_dnat(self, src: Peer, front: Peer, dnat: Dnat) -> list[tuple[Flows, PathVerdict]]:
+        """New connections from ``src`` to a NodePort (``front``: the node address the client
+        used) or, from outside, to an external/load-balancer address arriving at ``front``'s
+        node, which kube-proxy translates to ``dnat.backend`` (§5.10, §4.8, D-NODEPORT).
+
+        On the node that translates: the arrival host endpoint's untracked and pre-DNAT
+        policy see the original destination; after DNAT the packet is forwarded, so only
+        ``applyOnForward`` host-endpoint policy applies (never normal host policy, never the
+        inbound failsafe ports, which guard the host itself), then the backend pod's ingress.
+        A backend on another node sees the translating node's address as source unless the
+        client address is kept (``externalTrafficPolicy: Local``, or the eBPF dataplane):
+        kube-proxy masquerades in POSTROUTING, after the first node's forward policy.
+        All flows are reported in the backend's terms (``dnat.back``).
+        """
+        run = _EngineRun(self.index, dnat.front, ignore_failsafe=self.ignore_failsafe)
+        node = front.node
+
+        def arrive(r: _EngineRun, seen: Peer, _dst: Peer) -> None:
+            self._arrive_dnat(r, seen, front, dnat)
+
+        if src.kind is PeerKind.POD and src.node == node:
+            # A pod to its own node's NodePort: DNAT in PREROUTING, then forwarded (§5.6 note).
+            assert src.pod is not None
+            wildcard = self.index.node_hosts(node).wildcard
+            if wildcard is not None:
+                self._pre_dnat(run, wildcard, src, front, node, bypass=True)
+            run.translate(dnat)
+            run.chain(self.index.workload_chain(src.pod, Direction.EGRESS), src, dnat.backend)
+            if wildcard is not None:
+                self._forward(run, wildcard, Direction.INGRESS, src, dnat.backend)
+            self._after_dnat(run, src, node, dnat)
+        elif src.kind is PeerKind.HOST and src.node == node:
+            run.translate(dnat)  # locally generated: DNAT in nat OUTPUT
+            self._from_host(run, src, dnat.backend)
+        elif src.kind is PeerKind.POD:
+            self._from_pod(run, src, front, arrive)
+        elif src.kind is PeerKind.HOST:
+            self._from_host(run, src, front, arrive)
+        else:
+            arrive(run, src, front)
+        run.to_backend(dnat)
+        enc = self.encryption(src, dnat.backend)
+        out = [(f, PathVerdict(False, st, enc)) for f, st in run.denied]
+        out.extend((p.flows, PathVerdict(True, p.steps, enc)) for p in run.parts)
+        return out
+
     def encryption(self, src: Peer, dst: Peer) -> Encryption:
         """WireGuard coverage of the path (§6.2, §6.3)."""
         if src.kind is PeerKind.EXTERNAL or dst.kind is PeerKind.EXTERNAL:
@@ -87,8 +150,11 @@ class PathEngine:
 
     # --- sources --------------------------------------------------------------------------
 
-    def _from_pod(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
+    def _from_pod(
+        self, run: _EngineRun, src: Peer, dst: Peer, arrive: _Arrive | None = None
+    ) -> None:
         assert src.pod is not None
+        arrive = arrive or self._arrive
         idx = self.index
         run.chain(idx.workload_chain(src.pod, Direction.EGRESS), src, dst)
         hosts = idx.node_hosts(src.node)
@@ -105,11 +171,13 @@ class PathEngine:
         if out_hep is not None:
             self._forward(run, out_hep, Direction.EGRESS, src, dst)
         if dst.kind is PeerKind.HOST:
-            self._arrive(run, self._snat_source(src), dst)
+            arrive(run, self._snat_source(src), dst)
         else:
-            self._arrive(run, src, dst)
+            arrive(run, src, dst)
 
-    def _from_host(self, run: _EngineRun, src: Peer, dst: Peer) -> None:
+    def _from_host(
+        self, run: _EngineRun, src: Peer, dst: Peer, arrive: _Arrive | None = None
+    ) -> None:
         idx = self.index
         if dst.kind is PeerKind.POD and dst.node == src.node:
             run.allow(
@@ -139,13 +207,14 @@ class PathEngine:
             )
         else:
             felix = idx.snap.felix_for(src.node)
+            run.hold(self._infrastructure(src, dst, inbound=False), src.name)
             run.failsafe(felix.failsafe_outbound, dst, src.name, "outbound")
             self._host(
                 run, hep, Direction.EGRESS, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED, src, dst
             )
             self._host(run, hep, Direction.EGRESS, PolicySet.NORMAL, Stage.HOST_EGRESS, src, dst)
             run.release_failsafe()
-        self._arrive(run, src, dst)
+        (arrive or self._arrive)(run, src, dst)
 
     # --- destinations ---------------------------------------------------------------------
 
@@ -180,11 +249,63 @@ class PathEngine:
             )
             return
         felix = idx.snap.felix_for(dst.node)
+        run.hold(self._infrastructure(src, dst, inbound=True), dst.name)
         run.failsafe(felix.failsafe_inbound, src, dst.name, "inbound")
         self._untracked(run, hep, src, dst, dst.node, bypass=False)
         self._pre_dnat(run, hep, src, dst, dst.node, bypass=False)
         self._host(run, hep, Direction.INGRESS, PolicySet.NORMAL, Stage.HOST_INGRESS, src, dst)
         run.release_failsafe()
+
+    def _arrive_dnat(self, run: _EngineRun, src: Peer, front: Peer, dnat: Dnat) -> None:
+        """Arrival at the translating node (see :meth:`decide_dnat`)."""
+        node = front.node
+        hosts = self.index.node_hosts(node)
+        hep = hosts.for_address(front.address) if hosts.any else None
+        if hep is not None:
+            self._untracked(run, hep, src, front, node, bypass=True)
+            self._pre_dnat(run, hep, src, front, node, bypass=True)
+        run.translate(dnat)
+        if hep is not None:
+            self._forward(run, hep, Direction.INGRESS, src, dnat.backend)
+        self._after_dnat(run, src, node, dnat)
+
+    def _after_dnat(self, run: _EngineRun, src: Peer, node: str, dnat: Dnat) -> None:
+        backend = dnat.backend
+        if backend.kind is PeerKind.POD and backend.node == node:
+            self._into_pod(run, src, backend)
+            return
+        out_hep = self._main_hep(node)
+        if out_hep is not None:
+            self._forward(run, out_hep, Direction.EGRESS, src, backend)
+        seen = src
+        n = self.index.nodes.get(node)
+        if not dnat.keep_client and not self.index.snap.felix_for(node).bpf and n is not None:
+            seen = self.index.host_peer(n)  # kube-proxy masquerade (§4.8, §5.10)
+        self._arrive(run, seen, backend)
+
+    def _infrastructure(self, src: Peer, dst: Peer, *, inbound: bool) -> Flows:
+        """What Felix accepts in the host's INPUT/OUTPUT chains before any host-endpoint
+        policy (§5.11; felix/rules/static.go ``filterInputChain``, ``filterOutputChain``):
+        IPIP (IP protocol 4) and VXLAN (UDP 4789) between Calico nodes while a pool uses
+        them, WireGuard (UDP 51820 for IPv4, 51821 for IPv6) to and from local addresses
+        while it is enabled, from or to anywhere."""
+        idx = self.index
+        local = dst if inbound else src
+        felix = idx.snap.felix_for(local.node)
+        flows = Flows()
+        udp = idx.universe.key(17)
+        wireguard = felix.wireguard_v4 if local.family == 4 else felix.wireguard_v6
+        if wireguard:
+            flows = flows | Flows.single(udp, PortSet.of(51820 if local.family == 4 else 51821))
+        other = src if inbound else dst
+        if other.kind is PeerKind.HOST and other.node in idx.nodes:
+            pools = [p for p in idx.snap.ip_pools if not p.disabled]
+            if any(p.vxlan is not EncapMode.NEVER for p in pools):
+                flows = flows | Flows.single(udp, PortSet.of(4789))
+            # IPIP has no ports: held only when the analysis tells protocol 4 apart.
+            if idx.universe.key(4) == 4 and any(p.ipip is not EncapMode.NEVER for p in pools):
+                flows = flows | Flows.single(4, PortSet.FULL)
+        return flows
 
     # --- special stages -------------------------------------------------------------------
 
@@ -398,6 +519,34 @@ class _EngineRun:
                     )
                 )
             rest = part.flows - fs
+            if rest:
+                out.append(_Part(rest, part.steps, part.skip_host))
+        self.parts = out
+
+    def translate(self, dnat: Dnat) -> None:
+        """kube-proxy's DNAT: what is still pending now goes to the backend's port."""
+        step = Step(Stage.SERVICE_NAT, dnat.service, StepAction.DNAT, note=dnat.note)
+        self.parts = [
+            _Part(dnat.back, (*p.steps, step), p.skip_host) for p in self.parts if p.flows
+        ]
+
+    def to_backend(self, dnat: Dnat) -> None:
+        """Denied parts in the backend's terms too (each Dnat maps one port to one port)."""
+        self.denied = [(dnat.back, steps) for _, steps in self.denied]
+
+    def hold(self, flows: Flows, subject: str) -> None:
+        """Set aside infrastructure traffic Felix accepts before host-endpoint policy (§5.11);
+        released with the failsafe parts."""
+        if not flows:
+            return
+        note = "Calico infrastructure traffic: accepted before host-endpoint policy (§5.11)"
+        out: list[_Part] = []
+        for part in self.parts:
+            hit = part.flows & flows
+            if hit:
+                step = Step(Stage.INFRASTRUCTURE, subject, StepAction.ALLOW, note=note)
+                self._held.append(_Part(hit, (*part.steps, step), part.skip_host))
+            rest = part.flows - flows
             if rest:
                 out.append(_Part(rest, part.steps, part.skip_host))
         self.parts = out

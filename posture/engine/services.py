@@ -36,6 +36,7 @@ class Backend:
     flows: Flows  # the (protocol, endpoint port) space the service ports map to
     front: Flows  # the (protocol, port) space the client asked for that maps here
     ports: str  # "80/TCP → 8080" for explanations
+    pairs: tuple[tuple[Flows, Flows, str], ...] = ()  # (front, back, "80/TCP → 8080") each
 
 
 def service_at(index: Index, address: str) -> tuple[Service, Front] | None:
@@ -67,19 +68,28 @@ def backends(index: Index, svc: Service, space: Flows, front: Front) -> list[Bac
     """The endpoints of ``svc`` and, per endpoint, the part of ``space`` (service ports, or
     NodePorts when ``front`` is NODE_PORT) that DNAT turns into endpoint ports; endpoints
     without such a port are left out."""
-    found: dict[str, tuple[Flows, Flows, list[str]]] = {}
+    found: dict[str, list[tuple[Flows, Flows, str]]] = {}
     for sp in svc.ports:
         key = index.universe.key(sp.protocol)
         asked = sp.node_port if front is Front.NODE_PORT else sp.port
         if not asked or asked not in space.ports(key):
             continue
         for address, port in _endpoints(index, svc, sp):
-            flows, fronts, mapped = found.get(address, (Flows(), Flows(), []))
-            flows = flows | Flows.single(key, PortSet.of(port))
-            fronts = fronts | Flows.single(key, PortSet.of(asked))
-            text = f"{asked}/{protocol_name(sp.protocol)} → {port}"
-            found[address] = (flows, fronts, [*mapped, text] if text not in mapped else mapped)
-    return [Backend(a, f, fr, ", ".join(m)) for a, (f, fr, m) in found.items()]
+            pair = (
+                Flows.single(key, PortSet.of(asked)),
+                Flows.single(key, PortSet.of(port)),
+                f"{asked}/{protocol_name(sp.protocol)} → {port}",
+            )
+            pairs = found.setdefault(address, [])
+            if pair not in pairs:
+                pairs.append(pair)
+    out = []
+    for address, pairs in found.items():
+        flows, fronts = Flows(), Flows()
+        for f, b, _ in pairs:
+            fronts, flows = fronts | f, flows | b
+        out.append(Backend(address, flows, fronts, ", ".join(t for _, _, t in pairs), tuple(pairs)))
+    return out
 
 
 def _endpoints(index: Index, svc: Service, sp: ServicePort) -> list[tuple[str, int]]:

@@ -27,8 +27,10 @@ class Stage(enum.Enum):
     HOST_FORWARD_INGRESS = "host-forward-ingress"  # applyOnForward ingress
     HOST_FORWARD_EGRESS = "host-forward-egress"
     FAILSAFE = "failsafe"
+    INFRASTRUCTURE = "infrastructure"  # IPIP/VXLAN/WireGuard Felix always accepts (§5.11)
     UNPOLICED = "unpoliced"  # nothing in Calico filters this hop
     HOST_TO_LOCAL_POD = "host-to-local-pod"  # always allowed (§5.7)
+    SERVICE_NAT = "service-nat"  # kube-proxy's DNAT to a Service endpoint (§4.8, §5.10)
 
 
 class StepAction(enum.Enum):
@@ -46,6 +48,7 @@ class StepAction(enum.Enum):
     ENDPOINT_TO_HOST_DROP = "Deny (DefaultEndpointToHostAction DROP)"
     ENDPOINT_TO_HOST_ACCEPT = "Allow (DefaultEndpointToHostAction ACCEPT)"
     ENDPOINT_TO_HOST_RETURN = "Allow (DefaultEndpointToHostAction RETURN)"
+    DNAT = "DNAT"  # kube-proxy translated the destination to a Service endpoint
 
     @property
     def denies(self) -> bool:

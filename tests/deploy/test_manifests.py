@@ -379,7 +379,7 @@ def test_preflight_with_the_service_account_allows_everything(
     assert err == ""
     lines = out.splitlines()
     assert lines[0].split() == ["VERB", "GROUP", "RESOURCE", "ACCESS"]
-    assert len(lines) == 1 + 20  # 8 Kubernetes kinds + 12 Calico v1 CRDs
+    assert len(lines) == 1 + 21  # 9 Kubernetes kinds served by 1.20 + 12 Calico v1 CRDs
     assert all(line.split()[-1] == "allowed" for line in lines[1:])
     assert ["list", "(core)", "pods", "allowed"] in [line.split() for line in lines]
 
@@ -402,7 +402,7 @@ def test_preflight_names_the_missing_permission(
     ]
     assert err.splitlines() == [
         "posture: missing permission: verb=list group=crd.projectcalico.org resource=hostendpoints",
-        "posture: 1 of 22 permissions denied; grant them (deploy/clusterrole.yaml has the full "
+        "posture: 1 of 21 permissions denied; grant them (deploy/clusterrole.yaml has the full "
         "list) or expect exit 3 from check",
     ]
 

@@ -20,10 +20,12 @@ from tests.engine.test_scenarios import (
     DB1,
     EXT,
     N1,
+    N2,
     WEB1,
     WEB2,
     docs,
     eot,
+    felix,
     gnp,
     step,
 )
@@ -243,6 +245,263 @@ scenario(
     [
         allow(WEB1, DB1, "5432/TCP", step("egress", gnp("web-to-api-service"), 0, "Allow")),
         deny(WEB1, API1, "9090/TCP", eot("egress")),
+    ],
+)
+
+
+# --- item: NodePorts, external IPs and load-balancer addresses after DNAT (§5.10, §4.8) -------
+
+
+def web_service(extra: str = "") -> str:
+    """Service frontend/web: NodePort 30080 → targetPort 8080 on web-1 (n1) and web-2 (n2)."""
+    return f"""
+        apiVersion: v1
+        kind: Service
+        metadata: {{name: web, namespace: frontend}}
+        spec:
+          type: NodePort
+          selector: {{app: web}}
+          clusterIP: 10.96.0.80
+          externalIPs: [203.0.113.80]
+          ports: [{{name: http, port: 80, targetPort: 8080, nodePort: 30080}}]
+          {extra}
+    """
+
+
+def web_ingress(nets: str) -> str:
+    return f"""
+        apiVersion: projectcalico.org/v3
+        kind: GlobalNetworkPolicy
+        metadata: {{name: web-ingress}}
+        spec:
+          selector: app == 'web'
+          types: [Ingress]
+          ingress:
+          - action: Allow
+            source: {{nets: [{nets}]}}
+          - action: Deny
+    """
+
+
+def host_policy(name: str, *, pre_dnat: bool = False, forward: bool = False) -> str:
+    flags = "preDNAT: true\n          applyOnForward: true" if pre_dnat else ""
+    if forward:
+        flags = "applyOnForward: true"
+    return f"""
+        apiVersion: projectcalico.org/v3
+        kind: GlobalNetworkPolicy
+        metadata: {{name: {name}}}
+        spec:
+          selector: host == 'n1'
+          order: 10
+          {flags}
+          types: [Ingress]
+          ingress:
+          - action: Deny
+            source: {{nets: [198.51.100.0/24]}}
+    """
+
+
+N1_HEP = """
+    apiVersion: projectcalico.org/v3
+    kind: HostEndpoint
+    metadata: {name: n1-eth0, labels: {host: n1}}
+    spec: {node: n1, interfaceName: eth0, expectedIPs: [10.0.0.1]}
+"""
+WEB_1, WEB_2 = "pod frontend/web-1", "pod frontend/web-2"
+NODEPORT = "30080/TCP"
+
+scenario(
+    "nodeport-backend-policy-decides-outside-traffic",
+    "§5.10 (NodePort: DNAT by kube-proxy, the backend pod's ingress policy applies; "
+    "externalTrafficPolicy Cluster SNATs to the node address for a remote backend), §4.8",
+    docs(web_service(), web_ingress("192.168.0.0/16")),
+    [
+        deny(
+            EXT,
+            "10.0.0.1",
+            NODEPORT,
+            step("ingress", gnp("web-ingress"), 1, "Deny"),
+            via=WEB_1,
+            flows="TCP 8080",
+            also=(step("service-nat", action="DNAT"),),
+        ),
+        deny(EXT, "10.0.0.1", NODEPORT, step("ingress", gnp("web-ingress"), 1, "Deny"), via=WEB_2),
+        # A pod on n1 keeps its address to the local backend (masquerade comes after policy).
+        allow(
+            API1, "10.0.0.1", NODEPORT, step("ingress", gnp("web-ingress"), 0, "Allow"), via=WEB_1
+        ),
+        deny(API1, "10.0.0.1", NODEPORT, step("ingress", gnp("web-ingress"), 1, "Deny"), via=WEB_2),
+    ],
+)
+
+scenario(
+    "nodeport-cluster-policy-snat-to-node-address",
+    "§4.8 (externalTrafficPolicy Cluster: the remote backend sees the first node's address; "
+    "Local keeps the client's), §5.10",
+    docs(web_service(), web_ingress("10.0.0.0/24")),
+    [
+        allow(
+            EXT, "10.0.0.1", NODEPORT, step("ingress", gnp("web-ingress"), 0, "Allow"), via=WEB_2
+        ),
+        deny(EXT, "10.0.0.1", NODEPORT, step("ingress", gnp("web-ingress"), 1, "Deny"), via=WEB_1),
+    ],
+)
+
+scenario(
+    "nodeport-local-policy-keeps-client-address",
+    "§4.8, §5.10 (externalTrafficPolicy Local: only local endpoints, client address kept)",
+    docs(web_service("externalTrafficPolicy: Local"), web_ingress("198.51.100.0/24")),
+    [
+        allow(
+            EXT, "10.0.0.1", NODEPORT, step("ingress", gnp("web-ingress"), 0, "Allow"), via=WEB_1
+        ),
+        deny(N2, "10.0.0.1", NODEPORT, step("ingress", gnp("web-ingress"), 1, "Deny"), via=WEB_1),
+    ],
+)
+
+scenario(
+    "nodeport-normal-hep-policy-does-not-apply",
+    "§5.10 (NodePort traffic is forwarded after DNAT: normal host-endpoint policy does not "
+    "apply), §5.4 (normal policy only for traffic to host processes)",
+    docs(web_service(), N1_HEP, host_policy("n1-deny-outside")),
+    [
+        allow(
+            EXT, "10.0.0.1", NODEPORT, step("ingress"), via=WEB_1, absent=(step("host-ingress"),)
+        ),
+        # The same policy does stop the node's own services.
+        deny(EXT, "10.0.0.1", "10250/TCP", step("host-ingress", gnp("n1-deny-outside"), 0, "Deny")),
+    ],
+)
+
+scenario(
+    "nodeport-pre-dnat-hep-policy-applies",
+    "§5.10 (restricting a NodePort at the node needs pre-DNAT policy, which sees the NodePort "
+    "before translation), §5.4; D-NODEPORT",
+    docs(web_service(), N1_HEP, host_policy("n1-pre-dnat", pre_dnat=True)),
+    [
+        deny(
+            EXT,
+            "10.0.0.1",
+            NODEPORT,
+            step("host-pre-dnat", gnp("n1-pre-dnat"), 0, "Deny"),
+            via=WEB_1,
+        ),
+        deny(
+            EXT,
+            "10.0.0.1",
+            NODEPORT,
+            step("host-pre-dnat", gnp("n1-pre-dnat"), 0, "Deny"),
+            via=WEB_2,
+        ),
+        # n2 has no host endpoint: its NodePort is open.
+        allow(EXT, "10.0.0.2", NODEPORT, step("ingress"), via=WEB_2),
+    ],
+)
+
+scenario(
+    "nodeport-apply-on-forward-hep-policy-applies",
+    "§5.4 (applyOnForward ingress policy of the arrival host endpoint governs forwarded "
+    "traffic, after DNAT), §5.10",
+    docs(web_service(), N1_HEP, host_policy("n1-forward", forward=True)),
+    [
+        deny(
+            EXT,
+            "10.0.0.1",
+            NODEPORT,
+            step("host-forward-ingress", gnp("n1-forward"), 0, "Deny"),
+            via=WEB_1,
+        ),
+        allow(EXT, "10.0.0.2", NODEPORT, step("ingress"), via=WEB_2),
+    ],
+)
+
+scenario(
+    "external-ip-after-dnat",
+    "§4.8 (external IPs are translated like ClusterIPs; pre-DNAT policy sees the external IP)",
+    docs(web_service(), web_ingress("192.168.0.0/16")),
+    [
+        deny(
+            EXT, "203.0.113.80", "80/TCP", step("ingress", gnp("web-ingress"), 1, "Deny"), via=WEB_1
+        ),
+        allow(
+            API1,
+            "203.0.113.80",
+            "80/TCP",
+            step("ingress", gnp("web-ingress"), 0, "Allow"),
+            via=WEB_2,
+        ),
+    ],
+)
+
+
+# --- item: infrastructure traffic Calico always lets through (§5.11) --------------------------
+
+N2_HEP_DENY_ALL = docs(
+    """
+    apiVersion: projectcalico.org/v3
+    kind: HostEndpoint
+    metadata: {name: n2-eth0, labels: {host: n2}}
+    spec: {node: n2, interfaceName: eth0, expectedIPs: [10.0.0.2]}
+    """,
+    """
+    apiVersion: projectcalico.org/v3
+    kind: GlobalNetworkPolicy
+    metadata: {name: n2-deny-all}
+    spec:
+      selector: host == 'n2'
+      types: [Ingress, Egress]
+      ingress: [{action: Deny}]
+      egress: [{action: Deny}]
+    """,
+)
+
+
+def pool(mode: str) -> str:
+    return f"""
+        apiVersion: projectcalico.org/v3
+        kind: IPPool
+        metadata: {{name: default-ipv4-ippool}}
+        spec: {{cidr: 192.168.0.0/16, natOutgoing: true, {mode}}}
+    """
+
+
+INFRA = step("infrastructure", action="Allow")
+N2_DENY_IN = step("host-ingress", gnp("n2-deny-all"), 0, "Deny")
+N2_DENY_OUT = step("host-egress", gnp("n2-deny-all"), 0, "Deny")
+
+scenario(
+    "infrastructure-vxlan-between-nodes",
+    "§5.11 (VXLAN UDP 4789 between Calico nodes is accepted before host-endpoint policy; "
+    "felix/rules/static.go filterInputChain)",
+    docs(pool("vxlanMode: Always"), N2_HEP_DENY_ALL),
+    [
+        allow(N1, N2, "4789/UDP", INFRA),
+        deny(EXT, N2, "4789/UDP", N2_DENY_IN),  # only from Calico nodes
+        deny(N1, N2, "4790/UDP", N2_DENY_IN),
+    ],
+)
+
+scenario(
+    "infrastructure-no-overlay-no-exception",
+    "§5.11 (the VXLAN exception exists only while a pool uses VXLAN)",
+    docs(N2_HEP_DENY_ALL, felix("{}")),
+    [
+        deny(N1, N2, "4789/UDP", N2_DENY_IN),
+        allow(N1, N2, "22/TCP", step("failsafe", action="Allow")),
+    ],
+)
+
+scenario(
+    "infrastructure-wireguard-in-and-out",
+    "§5.11 (WireGuard UDP 51820 to local addresses and from them, any peer; "
+    "felix/rules/static.go FilterInputChainAllowWG, filterOutputChain), §6.1",
+    docs(N2_HEP_DENY_ALL, felix("{wireguardEnabled: true}")),
+    [
+        allow(EXT, N2, "51820/UDP", INFRA),
+        allow(N2, EXT, "51820/UDP", INFRA),
+        deny(EXT, N2, "51822/UDP", N2_DENY_IN),
+        deny(N2, EXT, "51822/UDP", N2_DENY_OUT),
     ],
 )
 

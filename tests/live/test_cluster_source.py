@@ -309,8 +309,9 @@ def test_user_without_permissions_gets_forbidden_not_empty(calico_v1_cluster: Li
     for cov in inv.coverage.kinds:
         if cov.kind in ("Installation", "Profile"):
             continue  # served or not, never listable by this user (checked below)
-        if cov.api_group == "policy.networking.k8s.io":
-            # AdminNetworkPolicy & co. are not served by this 1.20 server at all.
+        if cov.api_group in ("policy.networking.k8s.io", "discovery.k8s.io"):
+            # AdminNetworkPolicy & co., and EndpointSlice v1 (Kubernetes 1.21+), are not served
+            # by this 1.20 server at all.
             assert cov.status is ReadStatus.ABSENT, cov
             continue
         assert cov.status is ReadStatus.FORBIDDEN, cov
@@ -396,7 +397,9 @@ def test_preflight_names_the_missing_permission(partial_user: LiveCluster) -> No
     denied = [c for c in checks if not c[3]]
     assert denied == [("list", "crd.projectcalico.org", "globalnetworkpolicies", False)]
     assert ("list", "", "pods", True) in checks
-    assert len(checks) == 20  # 8 Kubernetes kinds + 12 Calico CRDs (no Profile in v1)
+    # 9 Kubernetes kinds (EndpointSlice v1 is not served by 1.20) + 12 Calico CRDs (no Profile
+    # in v1)
+    assert len(checks) == 21
     admin = ClusterSource(kubeconfig=str(partial_user.admin_kubeconfig), context=None)
     everything = admin.preflight()
     assert [c[:3] for c in everything] == [c[:3] for c in checks]
