@@ -86,6 +86,14 @@ class NodeHosts:
                 return h
         return self.wildcard
 
+    def assumed(self, address: str) -> HostEndpoint | None:
+        """The host endpoint :meth:`for_address` picks for ``address`` only by assumption: one
+        that names an interface but no ``expectedIPs``, so nothing says it carries this
+        address (§4.5, §5.1)."""
+        if any(address in h.expected_ips for h in self.named):
+            return None
+        return next((h for h in self.named if h.interface and not h.expected_ips), None)
+
 
 class Index:
     """Lookups over one Snapshot. Built once per analysis; holds no global state."""
@@ -120,6 +128,13 @@ class Index:
         for n in snap.nodes:
             for a in n.all_addresses:
                 self.node_by_address.setdefault(a, n)
+        # A host endpoint's expectedIPs are addresses of its node: traffic to them is host
+        # traffic through that endpoint (§5.1), whether or not the Node object lists them.
+        for h in snap.host_endpoints:
+            owner = self.nodes.get(h.node)
+            if owner is not None:
+                for a in h.expected_ips:
+                    self.node_by_address.setdefault(a, owner)
         self.host_network_pods: dict[str, list[Pod]] = {}
         for pod in snap.pods:
             if pod.host_network and pod.node:

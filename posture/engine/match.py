@@ -29,6 +29,9 @@ SOURCE_PORT_NOTE = "source-port condition ignored: any client can pick its sourc
 class MatchContext:
     universe: Universe
     services: Mapping[ServiceKey, Members]  # members of each Service (§4.6)
+    # Matching reply packets (untracked policy, §5.5): the flow space's port is the packet's
+    # *source* port, and the destination port is the client's ephemeral one.
+    reply: bool = False
 
 
 def _any_owner(sel: Selector, peer: Peer) -> bool:
@@ -90,6 +93,8 @@ def rule_flows(rule: Rule, src: Peer, dst: Peer, ctx: MatchContext) -> tuple[Flo
     if rule.ip_version is not None and rule.ip_version != dst.family:
         return EMPTY, ""
     note = ""
+    if ctx.reply:
+        return _reply_flows(rule, src, dst, ctx)
     if rule.source.ports is not None or rule.source.not_ports is not None:
         if rule.action is not Action.ALLOW:
             return EMPTY, ""
@@ -127,3 +132,32 @@ def rule_flows(rule: Rule, src: Peer, dst: Peer, ctx: MatchContext) -> tuple[Flo
         if ports:
             out[proto] = ports
     return Flows(out), note
+
+
+REPLY_NOTE = "reply packet: matched on its source port; destination-port conditions cannot hold"
+
+
+def _reply_flows(rule: Rule, src: Peer, dst: Peer, ctx: MatchContext) -> tuple[Flows, str]:
+    """The part of the (protocol, source port) space of reply packets src → dst this rule
+    matches. A destination-port condition would have to hold for the client's ephemeral port,
+    which nothing fixes: such rules are taken as not matching."""
+    d = rule.destination
+    if d.ports is not None or d.not_ports is not None:
+        return EMPTY, ""
+    if not side_matches(rule.source, src, ctx) or not side_matches(d, dst, ctx):
+        return EMPTY, ""
+    universe = ctx.universe
+    protos = (universe.key(rule.protocol),) if rule.protocol is not None else universe.protocols
+    if rule.not_protocol is not None:
+        protos = tuple(p for p in protos if p != universe.key(rule.not_protocol))
+    out: dict[int, PortSet] = {}
+    for proto in protos:
+        ports = PortSet.FULL
+        if proto in PORTED_PROTOCOLS:
+            if rule.source.ports is not None:
+                ports = _port_match(rule.source.ports, proto, src, rule.source.selector)
+            if rule.source.not_ports is not None:
+                ports = ports - _port_match(rule.source.not_ports, proto, src, None)
+        if ports:
+            out[proto] = ports
+    return Flows(out), REPLY_NOTE

@@ -19,6 +19,7 @@ Stages, in order, by the kinds of the two ends:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,6 +59,7 @@ class _Part:
     flows: Flows
     steps: tuple[Step, ...]
     skip_host: bool = False  # an explicit pre-DNAT/untracked Allow skips later host stages
+    untracked: bool = False  # allowed by untracked policy: no conntrack entry for replies
 
 
 _Arrive = Callable[["_EngineRun", Peer, Peer], None]
@@ -194,8 +196,7 @@ class PathEngine:
                 Step(Stage.UNPOLICED, src.name, StepAction.ALLOW, note="traffic within one host")
             )
             return
-        hosts = idx.node_hosts(src.node)
-        hep = hosts.for_address(src.address) if hosts.any else None
+        hep = self._hep_for(run, src.node, src.address)
         if hep is None:
             run.allow(
                 Step(
@@ -213,6 +214,7 @@ class PathEngine:
                 run, hep, Direction.EGRESS, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED, src, dst
             )
             self._host(run, hep, Direction.EGRESS, PolicySet.NORMAL, Stage.HOST_EGRESS, src, dst)
+            self._untracked_replies(run, hep, src, dst, inbound=False)
             run.release_failsafe()
         (arrive or self._arrive)(run, src, dst)
 
@@ -232,7 +234,7 @@ class PathEngine:
                 self._forward(run, hep, Direction.INGRESS, src, dst)
             self._into_pod(run, src, dst)
             return
-        hep = hosts.for_address(dst.address) if hosts.any else None
+        hep = self._hep_for(run, dst.node, dst.address)
         if hep is None:
             why = (
                 "no host endpoint on this node"
@@ -254,13 +256,13 @@ class PathEngine:
         self._untracked(run, hep, src, dst, dst.node, bypass=False)
         self._pre_dnat(run, hep, src, dst, dst.node, bypass=False)
         self._host(run, hep, Direction.INGRESS, PolicySet.NORMAL, Stage.HOST_INGRESS, src, dst)
+        self._untracked_replies(run, hep, src, dst, inbound=True)
         run.release_failsafe()
 
     def _arrive_dnat(self, run: _EngineRun, src: Peer, front: Peer, dnat: Dnat) -> None:
         """Arrival at the translating node (see :meth:`decide_dnat`)."""
         node = front.node
-        hosts = self.index.node_hosts(node)
-        hep = hosts.for_address(front.address) if hosts.any else None
+        hep = self._hep_for(run, node, front.address)
         if hep is not None:
             self._untracked(run, hep, src, front, node, bypass=True)
             self._pre_dnat(run, hep, src, front, node, bypass=True)
@@ -425,6 +427,53 @@ class PathEngine:
         if bypass and not felix.bpf:
             run.release_failsafe()
 
+    def _untracked_replies(
+        self, run: _EngineRun, hep: HostEndpoint, src: Peer, dst: Peer, *, inbound: bool
+    ) -> None:
+        """Untracked (doNotTrack) policy leaves no conntrack entry, so a connection it allowed
+        works only if its replies are allowed too: by untracked policy of the same host
+        endpoint in the other direction (egress for replies to an inbound connection). The
+        failsafe ports' reply exceptions cover failsafe traffic, which never met the untracked
+        stage (§5.5; Calico's doNotTrack guide). A reply no untracked rule allows would meet
+        conntrack as a packet of no known connection: taken as dropped."""
+        if not any(p.untracked for p in run.parts):
+            return
+        direction = Direction.EGRESS if inbound else Direction.INGRESS
+        chain = self.index.host_chain(hep, direction, PolicySet.UNTRACKED, Stage.HOST_UNTRACKED)
+        ctx = dataclasses.replace(self.index.ctx, reply=True)
+        out: list[_Part] = []
+        for part in run.parts:
+            if not part.untracked:
+                out.append(part)
+                continue
+            for flows, outcome in evaluate(chain, dst, src, part.flows, ctx):
+                steps = part.steps + outcome.steps
+                if outcome.decision is Decision.ALLOW:
+                    out.append(_Part(flows, steps, part.skip_host))
+                    continue
+                note = (
+                    "doNotTrack: no connection tracking, and no untracked policy allows the "
+                    "reply packets"
+                )
+                step = Step(Stage.HOST_UNTRACKED, chain.subject, StepAction.DENY, note=note)
+                run.denied.append((flows, (*steps, step)))
+        run.parts = out
+
+    def _hep_for(self, run: _EngineRun, node: str, address: str) -> HostEndpoint | None:
+        """The host endpoint for ``address`` on ``node`` (§5.1); when only an assumption ties
+        them (an interface named without expectedIPs), the path says so in a step of its own."""
+        hosts = self.index.node_hosts(node)
+        if not hosts.any:
+            return None
+        assumed = hosts.assumed(address)
+        if assumed is not None:
+            note = (
+                f"host endpoint {assumed.name} names interface {assumed.interface} but no "
+                f"expectedIPs: taken to carry {address}"
+            )
+            run.allow(Step(Stage.ASSUMPTION, f"node {node}", StepAction.ASSUMED, note=note))
+        return hosts.for_address(address)
+
     def _main_hep(self, node: str) -> HostEndpoint | None:
         hosts = self.index.node_hosts(node)
         if not hosts.any:
@@ -481,10 +530,10 @@ class _EngineRun:
                 if outcome.decision is Decision.DENY:
                     self.denied.append((flows, steps))
                 else:
-                    skip = part.skip_host or (
-                        outcome.decision is Decision.ALLOW and chain.mode.value == "pre"
-                    )
-                    out.append(_Part(flows, steps, skip))
+                    allowed = outcome.decision is Decision.ALLOW
+                    skip = part.skip_host or (allowed and chain.mode.value == "pre")
+                    untracked = part.untracked or (allowed and chain.stage is Stage.HOST_UNTRACKED)
+                    out.append(_Part(flows, steps, skip, untracked))
         self.parts = out
 
     def failsafe(

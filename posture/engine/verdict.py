@@ -27,6 +27,7 @@ class Stage(enum.Enum):
     HOST_FORWARD_INGRESS = "host-forward-ingress"  # applyOnForward ingress
     HOST_FORWARD_EGRESS = "host-forward-egress"
     FAILSAFE = "failsafe"
+    ASSUMPTION = "assumption"  # what the verdict takes for granted (not a decision)
     INFRASTRUCTURE = "infrastructure"  # IPIP/VXLAN/WireGuard Felix always accepts (§5.11)
     UNPOLICED = "unpoliced"  # nothing in Calico filters this hop
     HOST_TO_LOCAL_POD = "host-to-local-pod"  # always allowed (§5.7)
@@ -48,6 +49,7 @@ class StepAction(enum.Enum):
     ENDPOINT_TO_HOST_DROP = "Deny (DefaultEndpointToHostAction DROP)"
     ENDPOINT_TO_HOST_ACCEPT = "Allow (DefaultEndpointToHostAction ACCEPT)"
     ENDPOINT_TO_HOST_RETURN = "Allow (DefaultEndpointToHostAction RETURN)"
+    ASSUMED = "Assumed"  # an ASSUMPTION step: the verdict depends on it
     DNAT = "DNAT"  # kube-proxy translated the destination to a Service endpoint
 
     @property

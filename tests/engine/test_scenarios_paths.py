@@ -506,6 +506,163 @@ scenario(
 )
 
 
+# --- item: untracked (doNotTrack) policy needs its replies allowed (§5.5) ---------------------
+
+N2_HEP = """
+    apiVersion: projectcalico.org/v3
+    kind: HostEndpoint
+    metadata: {name: n2-eth0, labels: {host: n2}}
+    spec:
+      node: n2
+      interfaceName: eth0
+      expectedIPs: [10.0.0.2]
+      profiles: [projectcalico-default-allow]
+"""
+
+
+def untracked(ingress: str, egress: str) -> str:
+    return f"""
+        apiVersion: projectcalico.org/v3
+        kind: GlobalNetworkPolicy
+        metadata: {{name: n2-untracked}}
+        spec:
+          selector: host == 'n2'
+          doNotTrack: true
+          applyOnForward: true
+          types: [Ingress, Egress]
+          ingress: {ingress}
+          egress: {egress}
+    """
+
+
+SERVE_8443 = "[{action: Allow, protocol: TCP, destination: {ports: [8443, 9443]}}]"
+REPLY_8443 = "[{action: Allow, protocol: TCP, source: {ports: [8443]}}]"
+CALL_443 = "[{action: Allow, protocol: TCP, destination: {ports: [443, 8080]}}]"
+REPLY_443 = "[{action: Allow, protocol: TCP, source: {ports: [443]}}]"
+UNTRACKED = gnp("n2-untracked")
+NO_REPLY = step("host-untracked", action="Deny", note="doNotTrack")
+
+scenario(
+    "untracked-inbound-without-reply-rule",
+    "§5.5 (untracked policy: no connection tracking, replies need untracked policy of their "
+    "own; the raw-table failsafe chains accept failsafe replies), §5.4",
+    docs(N2_HEP, untracked(SERVE_8443, "[]")),
+    [
+        deny(N1, N2, "8443/TCP", NO_REPLY, also=(step("host-untracked", UNTRACKED, 0, "Allow"),)),
+        # Failsafe ports never meet the untracked stage, and their replies are accepted.
+        allow(N1, N2, "22/TCP", step("failsafe", action="Allow")),
+        # Not allowed by untracked policy: tracked as usual, the profile allows it.
+        allow(N1, N2, "8444/TCP", step("host-ingress", action="Allow (profile)")),
+    ],
+)
+
+scenario(
+    "untracked-inbound-with-reply-rule",
+    "§5.5 (the reply, from the served port, allowed by untracked egress policy)",
+    docs(N2_HEP, untracked(SERVE_8443, REPLY_8443)),
+    [
+        allow(N1, N2, "8443/TCP", step("host-untracked", UNTRACKED, 0, "Allow")),
+        deny(N1, N2, "9443/TCP", NO_REPLY),
+    ],
+)
+
+scenario(
+    "untracked-outbound-needs-inbound-reply-rule",
+    "§5.5 (host-originated untracked traffic: the reply arrives and needs untracked ingress "
+    "policy)",
+    docs(N2_HEP, untracked("[]", CALL_443)),
+    [
+        deny(N2, EXT, "443/TCP", NO_REPLY),
+        allow(N2, EXT, "444/TCP", step("host-egress", action="Allow (profile)")),
+    ],
+)
+
+scenario(
+    "untracked-outbound-with-reply-rule",
+    "§5.5 (the reply, from port 443, allowed by untracked ingress policy)",
+    docs(N2_HEP, untracked(REPLY_443, CALL_443)),
+    [
+        allow(N2, EXT, "443/TCP", step("host-untracked", UNTRACKED, 0, "Allow")),
+        deny(N2, EXT, "8080/TCP", NO_REPLY),
+    ],
+)
+
+
+# --- item: host endpoint addresses (§4.5, §5.1) ----------------------------------------------
+
+
+def n1_hep(name: str, iface: str, ips: str) -> str:
+    return f"""
+        apiVersion: projectcalico.org/v3
+        kind: HostEndpoint
+        metadata: {{name: {name}, labels: {{host: n1}}}}
+        spec: {{node: n1, interfaceName: {iface}, {ips}}}
+    """
+
+
+N1_DENY_OUTSIDE = """
+    apiVersion: projectcalico.org/v3
+    kind: GlobalNetworkPolicy
+    metadata: {name: n1-deny-outside}
+    spec:
+      selector: host == 'n1'
+      types: [Ingress]
+      ingress:
+      - action: Deny
+        source: {nets: [198.51.100.0/24]}
+      - action: Allow
+"""
+N1_DENIES = step("host-ingress", gnp("n1-deny-outside"), 0, "Deny")
+ASSUMED = step("assumption", action="Assumed", note="no expectedIPs: taken to carry 10.0.0.1")
+
+scenario(
+    "hep-expected-ips-are-node-addresses",
+    "§5.1 (a host endpoint governs the interface holding its expectedIPs), §4.5 (expectedIPs "
+    "are the endpoint's addresses): an address only a HostEndpoint names is its node's",
+    docs(n1_hep("n1-eth1", "eth1", "expectedIPs: [10.0.1.1]"), N1_DENY_OUTSIDE),
+    [
+        deny(EXT, "10.0.1.1", "10250/TCP", N1_DENIES, absent=(step("assumption"),)),
+        allow(EXT, "10.0.1.1", "22/TCP", step("failsafe", action="Allow")),
+        allow(
+            WEB2, "10.0.1.1", "10250/TCP", step("host-ingress", gnp("n1-deny-outside"), 1, "Allow")
+        ),
+    ],
+)
+
+scenario(
+    "hep-named-interface-without-expected-ips-is-an-assumption",
+    "§5.1, §4.5 (a HEP without expectedIPs does not say which addresses it carries: the "
+    "verdict that takes the node's InternalIP for it says so)",
+    docs(n1_hep("n1-eth0", "eth0", "expectedIPs: []"), N1_DENY_OUTSIDE),
+    [
+        deny(EXT, N1, "10250/TCP", N1_DENIES, also=(ASSUMED,)),
+        allow(
+            WEB2,
+            N1,
+            "10250/TCP",
+            step("host-ingress", gnp("n1-deny-outside"), 1, "Allow"),
+            also=(ASSUMED,),
+        ),
+    ],
+)
+
+scenario(
+    "hep-with-expected-ips-needs-no-assumption",
+    "§5.1 (expectedIPs tie the endpoint to the address)",
+    docs(n1_hep("n1-eth0", "eth0", "expectedIPs: [10.0.0.1]"), N1_DENY_OUTSIDE),
+    [
+        deny(EXT, N1, "10250/TCP", N1_DENIES, absent=(step("assumption"),)),
+        allow(
+            WEB2,
+            N1,
+            "10250/TCP",
+            step("host-ingress", gnp("n1-deny-outside"), 1, "Allow"),
+            absent=(step("assumption"),),
+        ),
+    ],
+)
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_path_scenario(
     scenario: PathScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
