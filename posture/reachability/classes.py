@@ -140,9 +140,9 @@ def pod_display(pod: Pod, selected: frozenset[str] | None = None) -> str:
 
 
 def relevant_label_keys(index: Index) -> frozenset[str]:
-    """Every label key any selector (enforced or staged policy, rule, profile rule) mentions:
-    labels outside this set cannot change any verdict (Service members are told apart by
-    address, ``Index.service_membership``)."""
+    """Every label key any selector (enforced or staged policy, rule, profile rule) or service
+    selector mentions: labels outside this set cannot change any verdict (members of Services
+    that rules name are also told apart by address, ``Index.service_membership``)."""
     keys: set[str] = set()
     snap = index.snap
     rule_sets = [(p.ingress, p.egress) for p in snap.profiles]
@@ -155,6 +155,9 @@ def relevant_label_keys(index: Index) -> frozenset[str]:
                 for sel in (ent.selector, ent.not_selector):
                     if sel is not None:
                         keys |= sel.label_keys()
+    for svc in snap.services:
+        if svc.selector:
+            keys.update(svc.selector)
     return frozenset(keys)
 
 

@@ -84,6 +84,13 @@ def test_node_subnet_allowed_by_host_policy_is_a_private_range_not_the_internet(
     recommended: Report,
 ) -> None:
     found = [f for f in recommended.findings if f.check_id == "PST-NODE-006"]
+    # WireGuard's port is open to any address by design: Felix accepts it before host-endpoint
+    # policy (calico-semantics §5.11), a low-severity finding of its own.
+    wireguard = [f for f in found if f.key_extra == "WireGuard"]
+    assert wireguard
+    assert all(f.severity is Severity.LOW for f in wireguard)
+    assert all(f.because[0].startswith("[infrastructure]") for f in wireguard)
+    found = [f for f in found if f not in wireguard]
     assert found
     for f in found:
         assert f.severity is Severity.MEDIUM
