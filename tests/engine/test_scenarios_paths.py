@@ -1,6 +1,7 @@
 """Table-driven scenarios for service and node-level paths, run through ``posture explain``.
 
-Same base cluster and helpers as ``test_scenarios.py``. A check whose destination is a Service
+Same base cluster and helpers as ``test_scenarios.py`` (answers are the JSON document
+``posture explain -o json`` prints). A check whose destination is a Service
 address (ClusterIP, external IP, load-balancer address, or ``node:nodePort``) names the
 endpoint ``via`` which its verdict is read: ``posture explain`` answers after DNAT, one verdict
 per endpoint (calico-semantics §2.1, §4.8, §5.10).
@@ -9,12 +10,11 @@ per endpoint (calico-semantics §2.1, §4.8, §5.10).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.engine.conftest import Check, explain, verdict_problems, write_cluster
+from tests.engine.conftest import Check, explain, scenario_snapshot, verdict_problems
 from tests.engine.test_scenarios import (
     API1,
     DB1,
@@ -664,13 +664,11 @@ scenario(
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_path_scenario(
-    scenario: PathScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    cluster = write_cluster(tmp_path, scenario.objects)
+def test_path_scenario(scenario: PathScenario) -> None:
+    snapshot = scenario_snapshot(scenario.objects, None)
     failures: list[str] = []
     for pc in scenario.checks:
-        doc = explain(cluster, pc.check, capsys)
+        doc = explain(snapshot, pc.check)
         failures.extend(f"{pc.check.describe()}: {p}" for p in problems(doc, pc))
     assert not failures, f"{scenario.id} [{scenario.cite}]\n" + "\n".join(failures)
 
