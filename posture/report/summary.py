@@ -7,6 +7,8 @@ measures passed and failed, findings by severity, and the time and peak memory o
 
 from __future__ import annotations
 
+from collections import Counter
+
 from posture.model.coverage import ReadStatus
 from posture.report.model import MeasureStatus, Report
 
@@ -18,10 +20,14 @@ def _plural(n: int, noun: str, plural: str = "") -> str:
 def render_summary(report: Report, *, seconds: float | None = None, peak_mb: float = 0) -> str:
     """The summary block; ``seconds`` and ``peak_mb`` describe the run when the caller knows."""
     lines = [f"posture {report.tool_version} summary: {report.cluster or report.source}"]
+    kinds = [k for k in report.coverage.kinds if k.status is ReadStatus.READ and k.count]
+    names = Counter(k.kind for k in kinds)
+    # NetworkPolicy is both Kubernetes' and Calico's: the group tells them apart.
     read = [
-        f"{k.kind} {k.count:,}" + (f" ({_plural(k.pages, 'page')})" if k.pages > 1 else "")
-        for k in report.coverage.kinds
-        if k.status is ReadStatus.READ and k.count
+        (k.kind if names[k.kind] == 1 else f"{k.kind} ({k.api_group or 'core'})")
+        + f" {k.count:,}"
+        + (f" ({_plural(k.pages, 'page')})" if k.pages > 1 else "")
+        for k in kinds
     ]
     lines.append("  read: " + (", ".join(read) or "nothing"))
     unknown = [f"{k.kind} ({k.status.value})" for k in report.coverage.unknown]
