@@ -440,12 +440,28 @@ def _kind_line(k: KindCoverage) -> str:
     return f"posture: {k.kind}{group}: {k.count:,}{pages}{status}"
 
 
-def _stage_timer(progress: Callable[[str], None] | None) -> Callable[[str], None]:
+# What runs after each stage, so that the progress line names the running stage.
+_NEXT_STAGE = {
+    "load": "building the model",
+    "model": "grouping endpoints into classes",
+    "classes": "computing reachability",
+    "reachability": "running the checks",
+    "findings": "writing the report",
+    "invariants": "writing the report",
+}
+
+
+def _stage_timer(
+    progress: Callable[[str], None] | None, tick: Callable[[str], None] | None = None
+) -> Callable[[str], None]:
+    """A finished line per stage, then one rewritten line naming the stage now running."""
     started = time.monotonic()
 
     def timer(stage: str) -> None:
         if progress is not None:
             progress(f"posture: {stage} done ({time.monotonic() - started:.2f}s)")
+        if tick is not None and stage in _NEXT_STAGE:
+            tick(f"posture: {_NEXT_STAGE[stage]}…")
 
     return timer
 
@@ -478,7 +494,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     started = time.monotonic()
     options = check_options(args)
     post_token = _publish_setup(args)
-    timer = _stage_timer(_progress(args))
+    timer = _stage_timer(_progress(args), _ticker(args))
+    tick = _ticker(args)
+    if tick is not None and args.from_:
+        tick(f"posture: reading {', '.join(str(p) for p in args.from_)}…")
     snapshot = _snapshot(args)
     timer("load")
     report = check(snapshot, options, timer=timer)
