@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("reach", help="reachability between endpoint groups")
     _add_input(r, namespace=False)  # --namespace stays free for filtering the rows shown
-    r.add_argument("-o", "--output", default="table", choices=["table", "json"])
+    r.add_argument("-o", "--output", default="table", choices=["table", "json", "tsv"])
     r.add_argument(
         "--expand",
         action="store_true",

@@ -90,6 +90,9 @@ def expanded_rows(
 _EXPANDED_KEYS = ("src", "dst", "relation", "allowed", "encryption")
 
 
+_GROUPED_KEYS = ("src", "dst", "relation", "allowed", "encryption", "pairs")
+
+
 def iter_reach(
     matrix: Matrix,
     universe: Universe,
@@ -121,6 +124,15 @@ def iter_reach(
             sep = ",\n"
         yield "\n  ]\n}\n"
         return
+    if fmt == "tsv":
+        # For cut, awk and spreadsheets: a header, then one tab-separated line per path (no
+        # "no allowed paths" text: an empty result is the header alone).
+        keys = list(_EXPANDED_KEYS) if expand else list(_GROUPED_KEYS)
+        yield "\t".join(k.upper() for k in keys) + "\n"
+        rows = expanded_rows(matrix, universe, keep) if expand else _grouped(matrix, universe, keep)
+        for row in rows:
+            yield "\t".join(str(row[k]).replace("\t", " ") for k in keys) + "\n"
+        return
     if expand:
         first = True
         for row in expanded_rows(matrix, universe, keep):
@@ -135,7 +147,7 @@ def iter_reach(
     if not grouped:
         yield "no allowed paths\n"
         return
-    keys = ["src", "dst", "relation", "allowed", "encryption", "pairs"]
+    keys = list(_GROUPED_KEYS)
     table = [[r[k] for k in keys] for r in grouped]
     yield (
         tabulate(

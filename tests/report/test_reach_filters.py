@@ -49,3 +49,20 @@ def test_expanded_output_is_streamed_row_by_row() -> None:
     table = list(iter_reach(m, u, fmt="table", expand=True))
     assert len(table) == rows + 1  # a header, then one chunk per row
     assert table[0].split("\t")[:2] == ["SRC", "DST"]
+
+
+@pytest.mark.parametrize("expand", [False, True])
+def test_reach_tsv_is_a_header_and_one_tab_separated_line_per_path(
+    capsys: pytest.CaptureFixture[str], expand: bool
+) -> None:
+    extra = ["--expand"] if expand else []
+    rc, out, _ = run(capsys, "reach", "--from", EXAMPLE, "-o", "tsv", "--src", "monitoring", *extra)
+    assert rc == 0
+    lines = out.splitlines()
+    header = lines[0].split("\t")
+    assert header[:2] == ["SRC", "DST"]
+    assert len(lines) > 2
+    assert all(len(line.split("\t")) == len(header) for line in lines[1:])
+    assert all("monitoring" in line.split("\t")[0] for line in lines[1:])
+    rc, out, _ = run(capsys, "reach", "--from", EXAMPLE, "-o", "tsv", "--src", "no-such-ns", *extra)
+    assert out.splitlines() == [lines[0]]  # nothing allowed: the header alone
