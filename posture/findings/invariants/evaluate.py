@@ -165,16 +165,17 @@ def _violations(sel: _Selections, reach: Reach, inv: Invariant) -> list[Block]:
     """Each selection is decided once per group (sets of group indexes), so the questions to
     the model cost set lookups per cell, never selector evaluations."""
     asked = sel.flows(inv)
-    for e in (*inv.src, *inv.dst):
-        if not _picked(sel, reach, (e,)):
+    picked = [_picked(sel, reach, (e,)) for e in (*inv.src, *inv.dst)]
+    for e, groups in zip((*inv.src, *inv.dst), picked, strict=True):
+        if not groups:
             raise ConfigError(
                 f"{inv.where}: {e.where}: selects nothing in this cluster ({e.describe()})"
             )
-    sources = _picked(sel, reach, inv.src)
+    sources = set().union(*picked[: len(inv.src)])
     toward: dict[int, Flows] = {}
-    for e in inv.dst:
+    for e, groups in zip(inv.dst, picked[len(inv.src) :], strict=True):
         flows = sel.toward(e, asked)
-        for i in _picked(sel, reach, (e,)):
+        for i in groups:
             toward[i] = toward.get(i, EMPTY) | flows
     exempt_pairs = [
         (
