@@ -38,6 +38,7 @@ from posture.sources.invariants import load_invariants
 from posture.suppressions import load_rules
 
 if TYPE_CHECKING:
+    from posture.publish import Targets
     from posture.sources.cluster import ClusterSource
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -493,7 +494,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.monotonic()
     options = check_options(args)
-    post_token = _publish_setup(args)
+    targets = _publish_setup(args)
     timer = _stage_timer(_progress(args), _ticker(args))
     tick = _ticker(args)
     if tick is not None and args.from_:
@@ -520,7 +521,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             end="",
             file=sys.stderr,
         )
-    _publish(args, report, text if args.output == "json" else None, post_token)
+    _publish(args, report, text if args.output == "json" else None, targets)
     timer("report")
     return _exit_code(args, report)
 
@@ -547,62 +548,53 @@ def _exit_code(args: argparse.Namespace, report: Report) -> int:
     return EXIT_OK
 
 
-def _publish_setup(args: argparse.Namespace) -> str | None:
-    """Check the publishing flags and read the token before the cluster is read, so that a typo
-    or a missing Secret fails in a second; returns the bearer token for --post-url."""
+def _publish_setup(args: argparse.Namespace) -> Targets:
+    """The publishing targets, checked before the cluster is read (posture.publish)."""
     from posture import publish
 
     if args.publish_policyreport and args.from_:
         raise ConfigError("--publish-policyreport writes to the cluster read: not with --from")
     if args.publish_configmap and args.from_:
         raise ConfigError("--publish-configmap writes to the cluster read: not with --from")
-    if args.pushgateway:
-        publish.pushgateway_url(args.pushgateway, args.pushgateway_job)
-    if args.post_url:
-        publish.check_url(args.post_url, "--post-url")
-    elif args.post_token_file:
-        raise ConfigError("--post-token-file needs --post-url")
-    if not args.post_url:
-        return None
-    if args.post_token_file:
-        return publish.read_token(args.post_token_file)
-    token = os.environ.get("POSTURE_POST_TOKEN", "").strip()
-    return publish.check_token(token, "$POSTURE_POST_TOKEN") if token else None
+    return publish.targets(
+        post_url=args.post_url,
+        token_file=args.post_token_file,
+        env_token=os.environ.get("POSTURE_POST_TOKEN", ""),
+        pushgateway=args.pushgateway,
+        pushgateway_job=args.pushgateway_job,
+        timeout=args.request_timeout,
+    )
 
 
 def _publish(
-    args: argparse.Namespace, report: Report, json_text: str | None, token: str | None
+    args: argparse.Namespace, report: Report, json_text: str | None, targets: Targets
 ) -> None:
     """Hand the report on after it was written: a failure to publish fails the run (exit 3)
     but never loses the report already written to --output-file."""
     from posture import publish
 
-    if args.post_url:
-        body = json_text if json_text is not None else render(report, "json")
-        status = publish.post_json(args.post_url, body, token, args.request_timeout)
+    def done(line: str) -> None:
         if not args.quiet:
-            print(f"posture: posted the report ({status})", file=sys.stderr)
-    if args.pushgateway:
-        text = render(report, "prometheus")
-        status = publish.push_gateway(
-            args.pushgateway, args.pushgateway_job, text, args.request_timeout
-        )
-        if not args.quiet:
-            print(f"posture: pushed metrics to the Pushgateway ({status})", file=sys.stderr)
+            print(f"posture: {line}", file=sys.stderr)
+
+    publish.deliver(
+        targets,
+        json_body=lambda: json_text if json_text is not None else render(report, "json"),
+        metrics=lambda: render(report, "prometheus"),
+        done=done,
+    )
     if args.publish_policyreport:
         from posture.report.policyreport import policyreport_dict
 
-        done = cluster_source(args).publish(policyreport_dict(report), "clusterpolicyreports")
-        if not args.quiet:
-            print(f"posture: {done} ClusterPolicyReport posture", file=sys.stderr)
+        verb = cluster_source(args).publish(policyreport_dict(report), "clusterpolicyreports")
+        done(f"{verb} ClusterPolicyReport posture")
     if args.publish_configmap:
         from posture.publish import latest_configmap, own_namespace
 
         body = json_text if json_text is not None else render(report, "json")
         cm = latest_configmap(args.publish_configmap, own_namespace(), render_summary(report), body)
-        done = cluster_source(args).publish(cm, "configmaps")
-        if not args.quiet:
-            print(f"posture: {done} ConfigMap {args.publish_configmap}", file=sys.stderr)
+        verb = cluster_source(args).publish(cm, "configmaps")
+        done(f"{verb} ConfigMap {args.publish_configmap}")
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:

@@ -21,6 +21,8 @@ import base64
 import json
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -263,3 +265,60 @@ def peak_mb() -> float:
     except OSError:
         pass
     return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Where a finished report goes: checked (URLs, token) before the cluster is read, so that a
+    typo or a missing Secret fails in a second, not after the whole read."""
+
+    post_url: str | None = None
+    token: str | None = None  # bearer token for post_url
+    pushgateway: str | None = None
+    pushgateway_job: str = "posture"
+    timeout: float = 30.0
+
+
+def targets(
+    *,
+    post_url: str | None,
+    token_file: Path | None,
+    env_token: str,
+    pushgateway: str | None,
+    pushgateway_job: str,
+    timeout: float,
+) -> Targets:
+    """The publishing flags → checked :class:`Targets`; ConfigError naming the flag otherwise.
+    ``env_token`` is ``$POSTURE_POST_TOKEN`` (a token file wins over it)."""
+    if pushgateway:
+        pushgateway_url(pushgateway, pushgateway_job)
+    if post_url:
+        check_url(post_url, "--post-url")
+    elif token_file:
+        raise ConfigError("--post-token-file needs --post-url")
+    token: str | None = None
+    if post_url and token_file:
+        token = read_token(token_file)
+    elif post_url and env_token.strip():
+        token = check_token(env_token.strip(), "$POSTURE_POST_TOKEN")
+    return Targets(post_url, token, pushgateway, pushgateway_job, timeout)
+
+
+def deliver(
+    targets: Targets,
+    *,
+    json_body: Callable[[], str],
+    metrics: Callable[[], str],
+    done: Callable[[str], None],
+) -> None:
+    """POST the JSON report and push the metrics where ``targets`` say (each rendered only when
+    needed), telling ``done`` after each step, so a later failure does not hide an earlier
+    success."""
+    if targets.post_url:
+        status = post_json(targets.post_url, json_body(), targets.token, targets.timeout)
+        done(f"posted the report ({status})")
+    if targets.pushgateway:
+        status = push_gateway(
+            targets.pushgateway, targets.pushgateway_job, metrics(), targets.timeout
+        )
+        done(f"pushed metrics to the Pushgateway ({status})")

@@ -1,9 +1,9 @@
 """Fixtures for the deploy/ tests: the live API server of tests/live, the rendered manifests.
 
-The server fixtures are the ones of ``tests/live/conftest.py``, imported so that pytest registers
-them here too (they skip without binaries and fail under ``POSTURE_LIVE_REQUIRED=1`` the same
-way). This directory starts its own servers rather than sharing tests/live's: what it creates
-(a Namespace, cluster-wide RBAC) must not change what those tests read, and vice versa.
+The server factory is the suite's (``tests/conftest.py``, from :mod:`tests.support.live`; it
+skips without binaries and fails under ``POSTURE_LIVE_REQUIRED=1``). This directory starts its
+own servers rather than sharing tests/live's: what it creates (a Namespace, cluster-wide RBAC)
+must not change what those tests read, and vice versa.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.live.conftest import CRDS, LiveCluster, envtest_binaries, start_live_cluster
-
-__all__ = ["envtest_binaries", "start_live_cluster"]
+from tests.support.live import CRDS, LiveCluster
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

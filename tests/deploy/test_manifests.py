@@ -30,7 +30,7 @@ from posture.cli import main
 from posture.model.coverage import ReadStatus
 from posture.sources.cluster import ClusterSource
 from posture.sources.discovery import CALICO_V1, CALICO_V3, KUBERNETES_KINDS, calico_specs
-from tests.live.conftest import LiveCluster, write_kubeconfig
+from tests.support.live import LiveCluster, write_kubeconfig
 
 from .conftest import DEPLOY, REPO, find, kustomize
 
