@@ -40,16 +40,12 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
 
 
-def test_html_renders_in_headless_chromium(report: Report, tmp_path: Path) -> None:
+def _chromium(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("chromium missing in CI: scripts/test installs it")
         pytest.skip("chromium not installed (scripts/test installs it)")
-    page = tmp_path / "report.html"
-    page.write_text(render(report, Format.HTML), encoding="utf-8")
-    png = tmp_path / "report.png"
-    assert CHROMIUM is not None
-    subprocess.run(
+    return subprocess.run(
         [
             CHROMIUM,
             "--headless",
@@ -61,14 +57,21 @@ def test_html_renders_in_headless_chromium(report: Report, tmp_path: Path) -> No
             "--disable-component-update",
             "--disable-sync",
             f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={png}",
-            "--window-size=1400,3000",
+            *args,
             page.as_uri(),
         ],
         check=True,
         capture_output=True,
-        timeout=120,
+        text=True,
+        timeout=180,
     )
+
+
+def test_html_renders_in_headless_chromium(report: Report, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render(report, Format.HTML), encoding="utf-8")
+    png = tmp_path / "report.png"
+    _chromium(page, tmp_path, f"--screenshot={png}", "--window-size=1400,3000")
     assert png.stat().st_size > 20_000
     image = Image.open(png).convert("RGB")
     assert image.size == (1400, 3000)
@@ -99,33 +102,6 @@ def _heat_rows(page: str) -> dict[str, list[tuple[str, int]]]:
             rows.append((label.group(1), len(filled)))
         maps[title.group(1)] = rows
     return maps
-
-
-def _chromium(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium missing in CI: scripts/test installs it")
-        pytest.skip("chromium not installed (scripts/test installs it)")
-    return subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            *args,
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 @pytest.fixture(scope="module")
