@@ -52,13 +52,17 @@ def build_members(
             for p in g.ports:
                 by_proto[p.protocol] = by_proto.get(p.protocol, PortSet.EMPTY) | PortSet.of(p.port)
     out = {k: Members(v, ", ".join(origins[k])) for k, v in read.items()}
-    pod_list = list(pods)
+    # A selector picks pods of its own namespace only: looking there alone keeps this
+    # proportional to pods, not to Services x pods.
+    by_namespace: dict[str, list[Pod]] = {}
+    for pod in pods:
+        by_namespace.setdefault(pod.namespace, []).append(pod)
     for svc in services:
         key = (svc.namespace, svc.name)
         if key in out or svc.selector is None:
             continue
         derived: dict[str, dict[int, PortSet]] = {}
-        for pod in selected_pods(svc, pod_list):
+        for pod in selected_pods(svc, by_namespace.get(svc.namespace, ())):
             served: dict[int, PortSet] = {}
             for sp in svc.ports:
                 target = target_port(pod, sp.protocol, sp.target_port)
