@@ -109,8 +109,16 @@ class Index:
                 protos.update(x for x in (r.protocol, r.not_protocol) if x is not None)
         self.universe = Universe.of(protos)
         self.wep_pods: list[Pod] = [p for p in snap.pods if p.is_workload_endpoint]
+        # Only Services some ``services`` rule names are ever matched against (§4.6): their
+        # members alone are built, so the index does not grow with every Service's pods.
+        named = _named_services(snap)
         self.ctx = MatchContext(
-            self.universe, build_members(snap.services, snap.service_endpoints, self.wep_pods)
+            self.universe,
+            build_members(
+                (s for s in snap.services if (s.namespace, s.name) in named),
+                (g for g in snap.service_endpoints if (g.namespace, g.service) in named),
+                self.wep_pods,
+            ),
         )
         self.tiers: dict[str, Tier] = {t.name: t for t in snap.tiers}
         self._tier_rank = {t.name: i for i, t in enumerate(snap.tiers)}
@@ -288,19 +296,8 @@ class Index:
 
     def _referenced_members(self) -> dict[tuple[str, str], Members]:
         """Members of the Services some ``services`` rule names (only those can tell
-        endpoints apart)."""
-        snap = self.snap
-        rules = [
-            r for p in (*snap.policies, *snap.staged_policies) for r in (*p.ingress, *p.egress)
-        ]
-        rules.extend(r for prof in snap.profiles for r in (*prof.ingress, *prof.egress))
-        named = {
-            (e.services.namespace, e.services.name)
-            for r in rules
-            for e in (r.source, r.destination)
-            if e.services is not None
-        }
-        return {k: m for k, m in self.ctx.services.items() if k in named}
+        endpoints apart; the match context holds no others)."""
+        return dict(self.ctx.services)
 
     # --- peers ----------------------------------------------------------------------------
 
@@ -429,3 +426,16 @@ def _first(region: IPSet) -> str:
 
 def all_addresses(nodes: Iterable[Node]) -> set[str]:
     return {a for n in nodes for a in n.all_addresses}
+
+
+def _named_services(snap: Snapshot) -> frozenset[tuple[str, str]]:
+    """(namespace, name) of every Service a ``services`` rule of a policy, staged policy or
+    profile names."""
+    rules = [r for p in (*snap.policies, *snap.staged_policies) for r in (*p.ingress, *p.egress)]
+    rules.extend(r for prof in snap.profiles for r in (*prof.ingress, *prof.egress))
+    return frozenset(
+        (e.services.namespace, e.services.name)
+        for r in rules
+        for e in (r.source, r.destination)
+        if e.services is not None
+    )
