@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from posture.report.json_render import reach_dict
 from posture.report.model import ReachRow
 
 OUTSIDE = "outside the cluster"
@@ -55,21 +56,10 @@ def outside_names(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _as_mapping(r: ReachRow) -> dict[str, Any]:
-    return {
-        "src": r.src,
-        "srcKind": r.src_kind,
-        "dst": r.dst,
-        "dstKind": r.dst_kind,
-        "relation": r.relation,
-        "allowed": r.allowed,
-    }
-
-
 def merge_outside(rows: Iterable[ReachRow]) -> tuple[ReachRow, ...]:
     """The rows with outside ranges renamed, rows that became equal summed into one."""
     rows = tuple(rows)
-    names = outside_names(_as_mapping(r) for r in rows)
+    names = outside_names(reach_dict(r) for r in rows)
     merged: dict[tuple[str, str, str, str, str], ReachRow] = {}
     for r in rows:
         r = replace(r, src=names.get(r.src, r.src) if r.src_kind == EXTERNAL else r.src)
