@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from posture.engine.verdict import Step
+from posture.engine.verdict import Stage, Step
 
 
 class Severity(enum.Enum):
@@ -102,6 +102,21 @@ def steps_text(steps: Iterable[Step]) -> tuple[str, ...]:
     return tuple(s.describe() for s in steps)
 
 
+def assumption_note(steps: Iterable[Step]) -> str:
+    """A sentence naming what the verdict takes for granted (its ``assumption`` steps, e.g. a
+    host endpoint that names an interface but no expectedIPs, §5.1), or "" when nothing: an
+    operator must not read a verdict that rests on a guess as a fact."""
+    notes = list(
+        dict.fromkeys(f"{s.subject}: {s.note}" for s in steps if s.stage is Stage.ASSUMPTION)
+    )
+    if not notes:
+        return ""
+    return (
+        f" This verdict rests on an assumption ({'; '.join(notes)}); give the host endpoint "
+        "expectedIPs to make it exact."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
     id: str
@@ -123,9 +138,17 @@ class RuleInfo:
         remediation: str | None = None,
         count: int = 0,
         key_extra: str = "",
+        steps: Iterable[Step] | None = None,
     ) -> Finding:
         """A finding of this check: its id, and its title, severity and remediation unless this
-        one finding needs its own (a direction in the title, a severity by exposure)."""
+        one finding needs its own (a direction in the title, a severity by exposure).
+
+        ``steps`` (the deciding path) become the evidence, and any assumption among them is
+        said in the message too (:func:`assumption_note`)."""
+        if steps is not None:
+            steps = tuple(steps)
+            because = because or steps_text(steps)
+            message += assumption_note(steps)
         return Finding(
             check_id=self.id,
             severity=self.severity if severity is None else severity,
