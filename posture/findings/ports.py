@@ -1,4 +1,5 @@
-"""Node-level services worth naming, with the severity of a pod reaching them.
+"""Node-level services worth naming, with the severity of a pod reaching them: ports where
+traffic terminates on the node itself.
 
 Port numbers: calico-semantics §5.12 (Felix config defaults, Kubernetes component defaults).
 """
@@ -68,20 +69,6 @@ NODE_SERVICES: tuple[NodeService, ...] = (
         "self-hosted etcd of older installs",
     ),
     NodeService(
-        "NodePort range",
-        TCP,
-        PortSet.range(30000, 32767),
-        Severity.MEDIUM,
-        "service NodePorts, reachable on every node address",
-    ),
-    NodeService(
-        "NodePort range (UDP)",
-        UDP,
-        PortSet.range(30000, 32767),
-        Severity.MEDIUM,
-        "service NodePorts, reachable on every node address",
-    ),
-    NodeService(
         "VXLAN",
         UDP,
         PortSet.of(4789),
@@ -108,6 +95,27 @@ NODE_SERVICES: tuple[NodeService, ...] = (
     ),
 )
 
+# The NodePort range (kube-apiserver --service-node-port-range default) is no service of the
+# node itself: kube-proxy translates a NodePort to the Service's backends, whose policy decides
+# (calico-semantics §5.10; PST-NODE-007 reports Services exposed that way). It stays a name
+# invariants can use ("these pods must not reach NodePorts").
+NODE_PORT_RANGE: tuple[NodeService, ...] = (
+    NodeService(
+        "NodePort range",
+        TCP,
+        PortSet.range(30000, 32767),
+        Severity.MEDIUM,
+        "service NodePorts, translated to the Service's backends",
+    ),
+    NodeService(
+        "NodePort range (UDP)",
+        UDP,
+        PortSet.range(30000, 32767),
+        Severity.MEDIUM,
+        "service NodePorts, translated to the Service's backends",
+    ),
+)
+
 # Short names invariants use for node services (``to: [{service: kubelet}]``).
 SERVICE_KEYS: dict[str, tuple[str, ...]] = {
     "kubelet": ("kubelet API",),
@@ -130,7 +138,7 @@ def service_flows(key: str, universe: Universe) -> Flows:
     """The flows of a node service by its short name (KeyError for an unknown name)."""
     names = SERVICE_KEYS[key]
     out = Flows()
-    for svc in NODE_SERVICES:
+    for svc in (*NODE_SERVICES, *NODE_PORT_RANGE):
         if svc.name in names:
             out = out | svc.flows(universe)
     return out

@@ -20,6 +20,7 @@ CATALOGUE = {
     "PST-NODE-004": Severity.HIGH,
     "PST-NODE-005": Severity.MEDIUM,
     "PST-NODE-006": Severity.HIGH,
+    "PST-NODE-007": Severity.MEDIUM,
     "PST-DENY-001": Severity.HIGH,
     "PST-DENY-002": Severity.MEDIUM,
     "PST-DENY-003": Severity.MEDIUM,

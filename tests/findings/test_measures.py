@@ -27,6 +27,7 @@ FEEDS = {
         "PST-NODE-003",
         "PST-NODE-004",
         "PST-NODE-005",
+        "PST-NODE-007",
     ),
     "lateral-movement-contained": ("PST-LAT-001", "PST-LAT-002", "PST-LAT-003"),
     "encryption-everywhere": ("PST-ENC-001", "PST-ENC-002", "PST-ENC-003", "PST-ENC-004"),

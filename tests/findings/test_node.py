@@ -49,7 +49,6 @@ def relation(rel: str) -> Callable[[Finding], bool]:
         ("TCP", 22, "SSH", Severity.HIGH),
         ("TCP", 6666, "legacy etcd", Severity.HIGH),
         ("TCP", 9099, "Calico/Felix metrics and health", Severity.MEDIUM),
-        ("TCP", 30080, "NodePort range", Severity.MEDIUM),
         ("UDP", 4789, "VXLAN", Severity.MEDIUM),
         ("UDP", 51820, "WireGuard", Severity.LOW),
         ("TCP", 6443, "Kubernetes API server", Severity.INFO),

@@ -11,6 +11,7 @@ from posture.findings.rules import (
     inventory,
     lateral,
     node,
+    nodeport,
     runtime,
 )
 
@@ -18,6 +19,7 @@ from posture.findings.rules import (
 def default_registry() -> Registry:
     registry = Registry()
     node.register(registry)
+    nodeport.register(registry)
     default_deny.register(registry)
     deny_shape.register(registry)
     encryption.register(registry)
