@@ -104,7 +104,7 @@ def _endpoints(index: Index, svc: Service, sp: ServicePort) -> list[tuple[str, i
             for address in g.addresses
         ]
     out = []
-    for pod in selected_pods(svc, index.wep_pods):
+    for pod in selected_pods(svc, index.wep_pods_in(svc.namespace)):
         port = target_port(pod, sp.protocol, sp.target_port)
         if port is not None:
             out.append((pod.ips[0], port))
