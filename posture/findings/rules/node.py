@@ -10,7 +10,7 @@ from posture.engine.path import PathEngine
 from posture.engine.peers import PeerKind
 from posture.engine.verdict import Encryption, Stage, Step
 from posture.findings.exclusion import excluded_ids
-from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject, steps_text
+from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject
 from posture.findings.ports import NODE_SERVICES
 from posture.findings.registry import Analysis, Registry
 from posture.findings.rules.common import evidence, node_subjects, pods_phrase, source_subjects
@@ -136,7 +136,7 @@ def node_services(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             subjects=(*source_subjects(c.src for c, _ in items), *node_subjects(dst)),
             path=PathInfo(phrase, dst.name, union.describe(), relation.value),
             encrypted=_enc(cell),
-            because=steps_text(evidence(cell, hits[0][2])),
+            steps=evidence(cell, hits[0][2]),
             count=pods,
             key_extra="|".join(names),
         )
@@ -186,7 +186,7 @@ def node_unrestricted(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             subjects=(*source_subjects(c.src for c in cells), *node_subjects(dst)),
             path=PathInfo(phrase, dst.name, "all traffic", relation.value),
             encrypted=_enc(cells[0]),
-            because=steps_text(steps),
+            steps=steps,
             count=pods,
         )
 
@@ -268,7 +268,7 @@ def failsafe_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             subjects=node_subjects(cell.dst),
             path=PathInfo(shown, cell.dst.name, opened.describe(), cell.relation.value),
             encrypted=_enc(cell),
-            because=steps_text(evidence(cell, opened)),
+            steps=evidence(cell, opened),
             count=len(sources),
         )
 
@@ -304,7 +304,7 @@ def host_port_exposed(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
                 subjects=(Subject("Pod", pod.name, pod.namespace, "v1"),),
                 path=PathInfo(world.name, f"{address}:{cp.host_port}", flows.describe(), "-"),
                 encrypted="false",
-                because=steps_text(allowed[0].steps),
+                steps=allowed[0].steps,
                 count=1,
                 key_extra=f"{cp.protocol}/{cp.host_port}",
             )
@@ -396,7 +396,7 @@ def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             subjects=node_subjects(cell.dst),
             path=PathInfo(cell.src.name, cell.dst.name, cell.allowed.describe(), "-"),
             encrypted="false",
-            because=steps_text(evidence(cell, hits[0][2])),
+            steps=evidence(cell, hits[0][2]),
             count=cell.dst.size,
             key_extra="|".join(names) + ("|private" if private else ""),
         )
