@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from posture.engine.flows import Flows
@@ -28,16 +28,23 @@ from posture.engine.index import Index
 from posture.engine.path import Dnat, PathEngine
 from posture.engine.peers import Peer
 from posture.engine.services import Front, backends
-from posture.engine.verdict import Step
-from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject
+from posture.engine.verdict import Stage, Step
+from posture.findings.model import (
+    Finding,
+    PathInfo,
+    RuleInfo,
+    Severity,
+    Subject,
+    assumption_note,
+    steps_text,
+)
 from posture.findings.registry import Analysis, Registry
 from posture.findings.rules.common import MAX_SUBJECTS
-from posture.model.endpoints import Service, ServiceType
+from posture.model.endpoints import HostEndpoint, Service, ServiceType
 from posture.model.net import IPSet, PortSet, protocol_name
 from posture.reachability.classes import (
     Atoms,
     address_set,
-    node_context,
     relevant_label_keys,
     rule_address_sets,
 )
@@ -96,7 +103,8 @@ class _Exposure:
     nodes: set[str] = field(default_factory=set)
     fronts: list[str] = field(default_factory=list)  # "TCP 30080", "203.0.113.80 TCP 80"
     sources: list[_Outside] = field(default_factory=list)
-    steps: tuple[Step, ...] = ()
+    steps: tuple[Step, ...] = ()  # the first accepting path
+    assumed: list[Step] = field(default_factory=list)  # assumptions of any accepting path
 
     def add(self, peers: Iterable[Peer], nodes: Iterable[str], front: str) -> None:
         for p in peers:
@@ -116,14 +124,50 @@ class _Context:
         self.atoms = Atoms(self.sets)
         self.keys = relevant_label_keys(index)
         self._node_ctx: dict[str, Hashable] = {}
+        self._labels: dict[Mapping[str, str], tuple[tuple[str, str], ...]] = {}
         self._fronts: list[list[str]] | None = None
         self._outside: list[_Outside] | None = None
 
     def node_ctx(self, node: str) -> Hashable:
+        """What a node's part of these paths depends on (as ``node_context`` keys node classes,
+        with labels reduced to the keys selectors read): its host endpoints, Felix settings,
+        and its own address as policy sees it (a remote backend sees it after SNAT)."""
         hit = self._node_ctx.get(node)
         if hit is None:
-            hit = self._node_ctx[node] = node_context(self.index, node, None, self.atoms)
+            idx = self.index
+            hosts = idx.node_hosts(node)
+            n = idx.nodes.get(node)
+            primary = n.addresses[0] if n is not None and n.addresses else ""
+
+            def sig(h: HostEndpoint | None) -> Hashable:
+                if h is None:
+                    return None
+                labels = self.project(h.labels)
+                return (labels, h.profiles, h.interface, h.wildcard, primary in h.expected_ips)
+
+            own = (
+                (self.owners(primary), self.atoms.atom_of(primary), idx.service_membership(primary))
+                if primary
+                else None
+            )
+            hit = (
+                sig(hosts.wildcard),
+                tuple(sig(h) for h in hosts.named),
+                idx.snap.felix_for(node),
+                own,
+            )
+            self._node_ctx[node] = hit
         return hit
+
+    def project(self, labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        """Labels reduced to the keys some selector reads (memoised: few distinct sets)."""
+        hit = self._labels.get(labels)
+        if hit is None:
+            hit = self._labels[labels] = tuple(kv for kv in labels.items() if kv[0] in self.keys)
+        return hit
+
+    def owners(self, address: str) -> Hashable:
+        return tuple(self.project(o) for o in self.index.owners_of(address))
 
     def fronts(self) -> list[list[str]]:
         """Node names grouped by host context: a NodePort decides alike on all of a group."""
@@ -182,18 +226,16 @@ class _Context:
         """What the backend's own side of a path depends on: labels selectors read (as every
         owner of its address), namespace, service account and named ports, address range,
         node context and Service membership (as ``build_classes`` keys pod classes)."""
-        idx = self.index
-        owners = tuple(tuple(kv for kv in o.items() if kv[0] in self.keys) for o in peer.owners)
         pod = peer.pod
         own = (pod.namespace, pod.service_account, pod.named_ports) if pod is not None else ()
         return (
             peer.kind,
-            owners,
+            self.owners(peer.address),
             own,
             peer.named_ports,
             self.atoms.atom_of(peer.address),
             self.node_ctx(peer.node) if peer.node else None,
-            idx.service_membership(peer.address),
+            self.index.service_membership(peer.address),
         )
 
 
@@ -388,6 +430,9 @@ def _record(
         exp.sources.append(src)
     if not exp.steps:
         exp.steps = steps
+    for step in steps:
+        if step.stage is Stage.ASSUMPTION and step not in exp.assumed:
+            exp.assumed.append(step)
 
 
 def _finding(
@@ -443,11 +488,11 @@ def _finding(
         title=f"{info.title}: Service {name} ({front_kind})",
         message=f"{who[0].upper()}{who[1:]} can open connections to Service {name} on {where}; "
         f"after kube-proxy's DNAT, {noun} {shown} accept{'s' if len(accepting) == 1 else ''} "
-        f"them{denied}.",
+        f"them{denied}." + assumption_note(exp.assumed),
         subjects=subjects,
         path=PathInfo(who, f"Service {name} ({where})", fronts, "-"),
         encrypted="false",
-        steps=exp.steps,
+        because=steps_text(exp.steps),
         count=len(accepting),
         key_extra=f"{front_kind}|{'private' if private else 'any'}",
     )
