@@ -8,7 +8,10 @@ ClusterNetworkPolicy (``v1alpha2``) → Calico global policies in their own tier
   ClusterNetworkPolicy → ``kube-admin`` / ``kube-baseline`` by ``spec.tier``.
 * Subjects and peers select pods only (``projectcalico.org/orchestrator == 'k8s'``).
 * ``types`` holds only the directions that have rules, so an empty direction does not isolate.
-* A rule that cannot be converted (a ``nodes`` or ``domainNames`` peer) becomes a deny-all rule
+* Ports: v1alpha1 ``ports`` (portNumber, portRange, namedPort), v1alpha2 ``protocols``
+  (tcp/udp/sctp ``destinationPort`` number or range; ``destinationNamedPort`` unsupported).
+* A rule that cannot be converted (a ``nodes`` or ``domainNames`` peer, a
+  ``destinationNamedPort``) becomes a deny-all rule
   when its action is Deny or Pass (fail closed) and is dropped when it allows. What the API
   server would refuse (a bad CIDR, priority above 1000, …) is an input error
   (``convert_validate``).
@@ -102,8 +105,49 @@ def _ports(field: str, raw: Any) -> list[tuple[int | None, list[int | str] | Non
     return list(groups.items())
 
 
+_TRANSPORTS = (("sctp", "SCTP"), ("tcp", "TCP"), ("udp", "UDP"))  # Calico's sorted order
+
+
+def _protocols(field: str, raw: Any) -> list[tuple[int | None, list[int | str] | None]]:
+    """ClusterNetworkPolicy (v1alpha2) ``protocols``, as Calico's ``unpackCNPProtocols``
+    (libcalico-go/lib/backend/k8s/conversion/clusternetworkpolicy.go): one (protocol, ports)
+    per transport; an entry without ``destinationPort`` is every port of its transport and
+    wins over that transport's listed ports; an entry naming no transport, or no entries at
+    all, is everything. ``destinationNamedPort`` is not converted by Calico ("named ports are
+    not supported yet"): the whole rule fails (closed, see the module docstring)."""
+    if not raw:
+        return [(None, None)]
+    groups: dict[int, list[int | str] | None] = {}
+    for i, entry in enumerate(raw):
+        if entry.get("destinationNamedPort"):
+            raise _Unsupported(f"{field}[{i}].destinationNamedPort: not supported by Calico")
+        transport = next(((k, n) for k, n in _TRANSPORTS if entry.get(k) is not None), None)
+        if transport is None:
+            return [(None, None)]
+        key, name = transport
+        proto = parse_protocol(name)
+        dst = (entry[key] or {}).get("destinationPort")
+        if not dst:
+            groups[proto] = None
+            continue
+        if dst.get("number"):
+            port: int | str = int(dst["number"])
+        else:
+            port = f"{int(dst['range']['start'])}:{int(dst['range']['end'])}"
+        listed = groups.setdefault(proto, [])
+        if listed is not None:
+            listed.append(port)
+    return list(groups.items())
+
+
 def _rules(
-    where: Where, field: str, raw: Any, direction: Direction, allowed: set[str]
+    where: Where,
+    field: str,
+    raw: Any,
+    direction: Direction,
+    allowed: set[str],
+    *,
+    v1alpha2: bool = False,
 ) -> tuple[Rule, ...]:
     out: list[Rule] = []
     peers_key = "from" if direction is Direction.INGRESS else "to"
@@ -115,7 +159,12 @@ def _rules(
         action = _ACTIONS[action_text]
         try:
             converted = []
-            for proto, ports in _ports(f"{rf}.ports", r.get("ports")):
+            matches = (
+                _protocols(f"{rf}.protocols", r.get("protocols"))
+                if v1alpha2
+                else _ports(f"{rf}.ports", r.get("ports"))
+            )
+            for proto, ports in matches:
                 for j, peer in enumerate(r.get(peers_key) or []):
                     side = _peer(where, f"{rf}.{peers_key}[{j}]", peer)
                     port_side: dict[str, Any] = {"ports": ports} if ports else {}
@@ -164,8 +213,13 @@ def admin_policy(obj: Mapping[str, Any], kind: str, where: Where) -> Policy:
     subject = spec.get("subject")
     if not isinstance(subject, dict) or not subject:
         where.fail("spec.subject", "required: namespaces or pods")
-    ingress = _rules(where, "spec.ingress", spec.get("ingress"), Direction.INGRESS, allowed)
-    egress = _rules(where, "spec.egress", spec.get("egress"), Direction.EGRESS, allowed)
+    cnp = kind == "ClusterNetworkPolicy"
+    ingress = _rules(
+        where, "spec.ingress", spec.get("ingress"), Direction.INGRESS, allowed, v1alpha2=cnp
+    )
+    egress = _rules(
+        where, "spec.egress", spec.get("egress"), Direction.EGRESS, allowed, v1alpha2=cnp
+    )
     types = {d for d, rs in ((Direction.INGRESS, ingress), (Direction.EGRESS, egress)) if rs}
     return Policy(
         ref=ObjectRef(kind, "", name, str(obj.get("apiVersion") or "")),

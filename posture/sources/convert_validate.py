@@ -31,6 +31,7 @@ _PEER_KEYS = {
     "egress": ("namespaces", "pods", "nodes", "networks", "domainNames"),
 }
 _PORT_KEYS = ("portNumber", "namedPort", "portRange")
+_PROTOCOL_KEYS = ("tcp", "udp", "sctp", "destinationNamedPort")
 
 
 def _int(value: Any) -> int | None:
@@ -77,6 +78,30 @@ def _ports(where: Where, field: str, raw: Any) -> None:
         elif key == "portRange":
             _port_number(where, f"{pf}.portRange.start", (value or {}).get("start"))
             _port_number(where, f"{pf}.portRange.end", (value or {}).get("end"))
+
+
+def _protocols(where: Where, field: str, raw: Any) -> None:
+    """v1alpha2 ``protocols``: 1-25 entries, each exactly one of tcp, udp, sctp,
+    destinationNamedPort; a transport sets ``destinationPort`` (MinProperties=1), which is
+    exactly one of number (1-65535) or range (start < end, both 1-65535)."""
+    for i, entry in enumerate(_items(where, field, raw, 1, MAX_RULES_V1ALPHA2)):
+        pf = f"{field}[{i}]"
+        key = _one_of(where, pf, entry, _PROTOCOL_KEYS)
+        if key == "destinationNamedPort":
+            continue
+        value = entry[key]
+        if not isinstance(value, Mapping) or value.get("destinationPort") is None:
+            where.fail(f"{pf}.{key}.destinationPort", "required")
+        df = f"{pf}.{key}.destinationPort"
+        dst = value["destinationPort"]
+        if _one_of(where, df, dst, ("number", "range")) == "number":
+            _port_number(where, f"{df}.number", dst["number"])
+            continue
+        rng = dst["range"] if isinstance(dst["range"], Mapping) else {}
+        _port_number(where, f"{df}.range.start", rng.get("start"))
+        _port_number(where, f"{df}.range.end", rng.get("end"))
+        if rng["start"] >= rng["end"]:
+            where.fail(f"{df}.range", "start must be less than end")
 
 
 def _networks(where: Where, field: str, raw: Any) -> None:
@@ -126,6 +151,8 @@ def admin_policy(spec: Mapping[str, Any], kind: str, where: Where) -> None:
                     _networks(where, f"{pf}.networks", peer["networks"])
             if kind != "ClusterNetworkPolicy" and rule.get("ports") is not None:
                 _ports(where, f"{rf}.ports", rule["ports"])
+            if kind == "ClusterNetworkPolicy" and rule.get("protocols") is not None:
+                _protocols(where, f"{rf}.protocols", rule["protocols"])
 
 
 def host_endpoint(spec: Mapping[str, Any], where: Where) -> None:

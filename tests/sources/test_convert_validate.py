@@ -5,7 +5,8 @@ Sources: sigs.k8s.io/network-policy-api apis/v1alpha1/adminnetworkpolicy_types.g
 Minimum=0 Maximum=1000; Ingress/Egress MaxItems=100; From/To MinItems=1 MaxItems=100),
 apis/v1alpha1/shared_types.go (AdminNetworkPolicySubject, peers and ports MinProperties=1
 MaxProperties=1; Port Minimum=1 Maximum=65535; CIDR isCIDR), apis/v1alpha2/
-clusternetworkpolicy_types.go (MaxItems=25); Calico api/pkg/apis/projectcalico/v3/hostendpoint.go
+clusternetworkpolicy_types.go (MaxItems=25; ClusterNetworkPolicyProtocol and Port
+MinProperties=1 MaxProperties=1; PortRange start < end); Calico api/pkg/apis/projectcalico/v3/hostendpoint.go
 (ExpectedIPs ``validate:"omitempty,dive,ip"``, checked by libcalico-go/lib/validator/v3).
 """
 
@@ -140,6 +141,55 @@ def deny(peers_key: str, peers: Any, **extra: Any) -> list[Obj]:
             "at most 100",
         ),
         (
+            "CNP protocol port 0",
+            anp(
+                "ClusterNetworkPolicy",
+                ingress=deny(
+                    "from", [PEER], protocols=[{"tcp": {"destinationPort": {"number": 0}}}]
+                ),
+            ),
+            "ClusterNetworkPolicy p: spec.ingress[0].protocols[0].tcp.destinationPort.number",
+            "1-65535",
+        ),
+        (
+            "CNP protocol with two transports",
+            anp(
+                "ClusterNetworkPolicy",
+                egress=deny(
+                    "to",
+                    [PEER],
+                    protocols=[{"tcp": {"destinationPort": {"number": 80}}, "udp": {}}],
+                ),
+            ),
+            "spec.egress[0].protocols[0]",
+            "exactly one",
+        ),
+        (
+            "CNP transport without destinationPort",
+            anp("ClusterNetworkPolicy", egress=deny("to", [PEER], protocols=[{"udp": {}}])),
+            "spec.egress[0].protocols[0].udp.destinationPort",
+            "required",
+        ),
+        (
+            "CNP port range not increasing",
+            anp(
+                "ClusterNetworkPolicy",
+                egress=deny(
+                    "to",
+                    [PEER],
+                    protocols=[{"sctp": {"destinationPort": {"range": {"start": 9, "end": 9}}}}],
+                ),
+            ),
+            "spec.egress[0].protocols[0].sctp.destinationPort.range",
+            "start must be less than end",
+        ),
+        (
+            "CNP empty protocols",
+            anp("ClusterNetworkPolicy", egress=deny("to", [PEER], protocols=[])),
+            "spec.egress[0].protocols",
+            "1 to 25 items",
+        ),
+        (
             "HEP expectedIPs entry that is not an IP",
             hep(expectedIPs=["10.0.0.1", "node-1"]),
             "HostEndpoint h: spec.expectedIPs[1]",
@@ -186,6 +236,22 @@ def test_what_the_api_server_refuses_is_exit_2(
         ),
         ("BANP without priority", anp("BaselineAdminNetworkPolicy")),
         ("CNP 25 rules", anp("ClusterNetworkPolicy", egress=deny("to", [PEER]) * 25)),
+        (
+            "CNP protocols of every form",
+            anp(
+                "ClusterNetworkPolicy",
+                egress=deny(
+                    "to",
+                    [PEER],
+                    protocols=[
+                        {"tcp": {"destinationPort": {"number": 65535}}},
+                        {"udp": {"destinationPort": {"range": {"start": 1, "end": 2}}}},
+                        {"sctp": {"destinationPort": {"number": 1}}},
+                        {"destinationNamedPort": "http"},
+                    ],
+                ),
+            ),
+        ),
         ("HEP IPv4 and IPv6 expectedIPs", hep(expectedIPs=["10.0.0.1", "fd00::1"])),
         ("HEP without expectedIPs", hep()),
     ],
