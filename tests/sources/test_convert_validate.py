@@ -6,8 +6,9 @@ Minimum=0 Maximum=1000; Ingress/Egress MaxItems=100; From/To MinItems=1 MaxItems
 apis/v1alpha1/shared_types.go (AdminNetworkPolicySubject, peers and ports MinProperties=1
 MaxProperties=1; Port Minimum=1 Maximum=65535; CIDR isCIDR), apis/v1alpha2/
 clusternetworkpolicy_types.go (MaxItems=25; ClusterNetworkPolicyProtocol and Port
-MinProperties=1 MaxProperties=1; PortRange start < end); Calico api/pkg/apis/projectcalico/v3/hostendpoint.go
-(ExpectedIPs ``validate:"omitempty,dive,ip"``, checked by libcalico-go/lib/validator/v3).
+MinProperties=1 MaxProperties=1; PortRange start < end); Calico
+api/pkg/apis/projectcalico/v3/hostendpoint.go (ExpectedIPs ``validate:"omitempty,dive,ip"``,
+checked by libcalico-go/lib/validator/v3).
 """
 
 from __future__ import annotations
