@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from posture.findings.model import Finding
-from tests.findings.conftest import CheckFn, because, one
+from tests.findings.conftest import CheckFn, because, one, titled
+from tests.findings.test_default_deny import API_SERVER
 from tests.findings.test_nodeport import WEB, web_service
-from tests.support.builders import N1, Obj, gnp
+from tests.support.builders import N1, Obj, coredns, felix, gnp
 
 NOTE = (
     "This verdict rests on an assumption (node n1: host endpoint n1-eth0 names interface eth0 "
@@ -70,3 +71,20 @@ def test_service_exposure_through_an_assumed_interface_says_so(check: CheckFn) -
     f = one(report, "PST-NODE-007")
     assert NOTE in f.message
     assert "[assumption] node n1: → Assumed" in because(f)
+
+
+def test_control_plane_cut_off_by_an_assumed_host_endpoint_says_so(check: CheckFn) -> None:
+    """PST-DENY-004: the API server's node denies 6443 only if n1-eth0 carries its address."""
+    no_failsafe = felix(failsafeInboundHostPorts=[])
+    deny_api = gnp(
+        "n1-no-api",
+        selector="host == 'n1'",
+        types=["Ingress"],
+        ingress=[{"action": "Deny", "protocol": "TCP", "destination": {"ports": [6443]}}],
+    )
+    base = (*coredns(), API_SERVER, no_failsafe, deny_api)
+    f = one(check(*base, n1_hep(expected=False)), "PST-DENY-004", titled("API server"))
+    assert f.message.startswith("control-plane pod kube-system/coredns-0 cannot reach")
+    assert NOTE in f.message
+    g = one(check(*base, n1_hep(expected=True)), "PST-DENY-004", titled("API server"))
+    assert "assumption" not in g.message

@@ -288,7 +288,7 @@ def _finding(a: Analysis, reach: Reach, inv: Invariant, blocks: list[Block], cou
             describe(union),
         ),
         encrypted="false" if inv.demand is Demand.ENCRYPTED else "unknown",
-        because=tuple(s.describe() for s in evidence.steps),
+        steps=evidence.steps,
         count=count,
         key_extra=inv.name,
     )

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from posture.engine.flows import parse_flow
 from posture.engine.path import PathEngine
 from posture.engine.peers import Peer, PeerKind
+from posture.engine.verdict import Step
 from posture.findings.exclusion import still_open
-from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject, steps_text
+from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject
 from posture.findings.registry import Analysis, Registry
 from posture.findings.rules.common import early_denies, namespace_subjects, pods_phrase
 from posture.model.policy import Action, Direction, Policy, PolicyKind, Rule
@@ -178,7 +179,7 @@ def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     pods = _pod_classes(a)
     dns = next((c for c in pods if c.pods[0].labels.get("k8s-app") == "kube-dns"), None)
     if dns is not None:
-        blocked: dict[str, list[tuple[EndpointClass, tuple[str, ...]]]] = {}
+        blocked: dict[str, list[tuple[EndpointClass, tuple[Step, ...]]]] = {}
         for c in pods:
             if c is dns:
                 continue
@@ -186,7 +187,7 @@ def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
                 parts = engine.decide(c.rep, dns.rep, parse_flow(port, idx.universe))
                 denied = [v for _, v in parts if not v.allowed]
                 if denied:
-                    blocked.setdefault(port, []).append((c, steps_text(denied[0].steps)))
+                    blocked.setdefault(port, []).append((c, denied[0].steps))
         for port, items in sorted(blocked.items()):
             phrase, count = pods_phrase(c for c, _ in items)
             yield info.finding(
@@ -194,7 +195,7 @@ def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
                 message=f"{phrase} cannot resolve names: {port} to kube-dns is denied.",
                 subjects=namespace_subjects(c.namespace for c, _ in items),
                 path=PathInfo(phrase, dns.name, port, "-"),
-                because=items[0][1],
+                steps=items[0][1],
                 count=count,
                 key_extra="dns",  # one root cause: both ports merge into one finding
             )
@@ -208,7 +209,7 @@ def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         parts = engine.decide(c.rep, api, parse_flow("6443/TCP", idx.universe))
         denied = [v for _, v in parts if not v.allowed]
         if denied:
-            stuck.append((c, steps_text(denied[0].steps)))
+            stuck.append((c, denied[0].steps))
     if stuck:
         phrase, count = pods_phrase(c for c, _ in stuck)
         yield info.finding(
@@ -217,7 +218,7 @@ def breaks_cluster(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             f"({api.name}, TCP 6443).",
             subjects=namespace_subjects(c.namespace for c, _ in stuck),
             path=PathInfo(phrase, api.name, "TCP 6443", "-"),
-            because=stuck[0][1],
+            steps=stuck[0][1],
             count=count,
             key_extra="api",
         )
