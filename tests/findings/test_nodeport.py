@@ -220,3 +220,29 @@ def test_pods_reaching_the_nodeport_range_is_no_node_service(check: CheckFn) -> 
         egress=[{"action": "Allow", "protocol": "TCP", "destination": {"ports": [30080]}}],
     )
     assert not of(check(*WEB, web_service(), only_30080), "PST-NODE-001")
+
+
+def test_load_balancer_address_and_its_node_ports(check: CheckFn) -> None:
+    """A LoadBalancer Service: its status.loadBalancer.ingress address is translated like an
+    external IP (§4.8), and its NodePorts are open on every node as a NodePort Service's; one
+    finding per front. Without NodePorts (allocateLoadBalancerNodePorts: false) only the
+    address."""
+    allow_all = gnp(
+        "web-ingress", selector="app == 'web'", types=["Ingress"], ingress=[{"action": "Allow"}]
+    )
+    lb = dict(
+        web_service(type="LoadBalancer"),
+        status={"loadBalancer": {"ingress": [{"ip": "203.0.113.9"}]}},
+    )
+    report = check(*WEB, lb, allow_all)
+    assert sorted(f.title.split(": ", 1)[1] for f in exposed(report)) == [
+        "Service web/web (NodePort)",
+        "Service web/web (load-balancer address)",
+    ]
+    address = one(report, "PST-NODE-007", lambda f: f.title.endswith("(load-balancer address)"))
+    assert "on its load-balancer address 203.0.113.9:80/TCP" in address.message
+    without = dict(
+        lb, spec=dict(lb["spec"], ports=[{"name": "http", "port": 80, "targetPort": "http"}])
+    )
+    only = exposed(check(*WEB, without, allow_all))
+    assert [f.title.split(": ", 1)[1] for f in only] == ["Service web/web (load-balancer address)"]

@@ -102,7 +102,7 @@ class _Exposure:
 
     accepting: dict[str, Peer] = field(default_factory=dict)
     nodes: set[str] = field(default_factory=set)
-    fronts: list[str] = field(default_factory=list)  # "TCP 30080", "203.0.113.80 TCP 80"
+    fronts: list[str] = field(default_factory=list)  # "30080/TCP", "203.0.113.80:80/TCP"
     sources: list[_Outside] = field(default_factory=list)
     steps: tuple[Step, ...] = ()  # the first accepting path
     assumed: list[Step] = field(default_factory=list)  # assumptions of any accepting path
