@@ -240,9 +240,9 @@ def report_from(
         "stagedPolicies": len(snapshot.staged_policies),
         "hostEndpoints": len(snapshot.host_endpoints),
         "endpointClasses": len(matrix.classes),
-        "reachabilityCells": len(matrix.cells),
+        "reachabilityBlocks": len(matrix.blocks),
     }
-    reach = merge_outside(reach_summary(matrix.cells, analysis.index.universe))
+    reach = merge_outside(reach_summary(matrix, analysis.index.universe))
     generated = snapshot.generated_at or opts.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     gaps = input_gaps_of(snapshot)
     return Report(

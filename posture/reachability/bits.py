@@ -79,6 +79,7 @@ class ClassBits:
         self._values = values
         self._sel: dict[Selector, int] = {}
         self._side: dict[EntityMatch, int] = {}
+        self._groups: dict[Hashable, list[int]] = {}
         self._family: dict[int, int] = {}
         for i, c in enumerate(classes):
             self._family[c.rep.family] = self._family.get(c.rep.family, 0) | (1 << i)
@@ -161,9 +162,10 @@ class ClassBits:
 
     # --- chains ---------------------------------------------------------------------------
 
-    def _peer_key(self, rule: Rule, toward_dst: bool) -> Callable[[int], Hashable] | None:
+    def _peer_groups(self, rule: Rule, toward_dst: bool) -> list[int] | None:
         """What else (beyond matching) a rule sees of the peer: named ports and service
-        ports of a destination."""
+        ports of a destination. Classes it cannot tell apart that way, as groups (memoised:
+        few rules differ in what they look at)."""
         if not toward_dst:
             return None
         d = rule.destination
@@ -171,14 +173,19 @@ class ClassBits:
         if not named and d.services is None:
             return None
         sel = d.selector
-
-        def key(i: int) -> Hashable:
-            rep = self.classes[i].rep
-            seen = tuple(sel is None or sel.matches(rep.owners[j]) for j, _ in rep.named_ports)
-            members = self.index.service_membership(rep.address) if d.services else ()
-            return (rep.named_ports, seen, members)
-
-        return key
+        key = (sel, d.services is not None)
+        hit = self._groups.get(key)
+        if hit is None:
+            groups: dict[Hashable, int] = {}
+            for i, c in enumerate(self.classes):
+                rep = c.rep
+                seen = tuple(sel is None or sel.matches(rep.owners[j]) for j, _ in rep.named_ports)
+                members = self.index.service_membership(rep.address) if d.services else ()
+                k = (rep.named_ports, seen, members)
+                groups[k] = groups.get(k, 0) | (1 << i)
+            hit = list(groups.values())
+            self._groups[key] = hit
+        return hit
 
     def partition(self, chain: Chain, toward_dst: bool) -> list[int]:
         """Groups of classes that no rule of ``chain`` tells apart as the peer on the other
@@ -191,7 +198,7 @@ class ClassBits:
             bits = self.side(peer_side)
             if toward_dst and rule.ip_version is not None:
                 bits &= self._family.get(rule.ip_version, 0)
-            key = self._peer_key(rule, toward_dst)
+            groups = self._peer_groups(rule, toward_dst)
             nxt: list[int] = []
             for part in parts:
                 inside = part & bits
@@ -200,14 +207,13 @@ class ClassBits:
                     nxt.append(outside)
                 if not inside:
                     continue
-                if key is None:
+                if groups is None:
                     nxt.append(inside)
                     continue
-                groups: dict[Hashable, int] = {}
-                for i in iter_bits(inside):
-                    k = key(i)
-                    groups[k] = groups.get(k, 0) | (1 << i)
-                nxt.extend(groups.values())
+                for group in groups:
+                    hit = inside & group
+                    if hit:
+                        nxt.append(hit)
             parts = nxt
         return parts
 

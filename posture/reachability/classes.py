@@ -49,6 +49,9 @@ class EndpointClass:
     members: list[str] = field(default_factory=list)  # ns/pod, node names, or CIDRs
     member_nodes: list[str] = field(default_factory=list)  # parallel to members ('' external)
     pods: list[Pod] = field(default_factory=list)  # POD classes: the members
+    # What every member's node shares (host endpoints, Felix settings: :func:`node_context`);
+    # None for the outside world.
+    context: Hashable = None
 
     @property
     def size(self) -> int:
@@ -265,6 +268,7 @@ def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[Endp
                 name=pod_display(pod, selected),
                 namespace=pod.namespace,
                 rep=index.pod_peer(pod),
+                context=ctx(pod.node),
             )
             classes[key] = cls
         cls.members.append(f"{pod.namespace}/{pod.name}")
@@ -295,7 +299,9 @@ def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[Endp
         )
         cls = classes.get(key)
         if cls is None:
-            cls = EndpointClass(id="", kind=PeerKind.HOST, name="", namespace="", rep=peer)
+            cls = EndpointClass(
+                id="", kind=PeerKind.HOST, name="", namespace="", rep=peer, context=ctx(node.name)
+            )
             classes[key] = cls
         cls.members.append(node.name)
         cls.member_nodes.append(node.name)

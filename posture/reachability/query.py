@@ -8,7 +8,7 @@ the flows concerned, pair and encryption tallies, and the deciding steps of one 
 Selections are exact because classes are built with the callers' selectors in view
 (:class:`~posture.reachability.classes.Refinement`): every endpoint of a class is selected or
 none is, so a selection is decided once per class, never per endpoint, and the cost of a
-question follows the cells of the selected classes, never endpoint pairs.
+question follows the blocks of the selected classes, never endpoint pairs.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from posture.engine.flows import Flows
+from posture.engine.flows import EMPTY, Flows
 from posture.engine.peers import PeerKind
 from posture.engine.verdict import Step
 from posture.model.meta import Labels
 from posture.model.net import IPSet
 from posture.reachability.classes import EndpointClass
-from posture.reachability.matrix import Cell, Matrix, Relation
+from posture.reachability.matrix import Block as ModelBlock
+from posture.reachability.matrix import Matrix, Relation
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class Block:
     flows: Flows
     pairs: int
     unencrypted_pairs: int
-    _where: tuple[Relation, Cell | None, bool] = field(repr=False, compare=False)
+    _where: tuple[Relation, bool] = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +79,18 @@ class Reach:
         self._classes = matrix.classes
         self._pos = {id(c): i for i, c in enumerate(self._classes)}
         self.views = tuple(_view(i, c) for i, c in enumerate(self._classes))
-        # Cells by source class and by (source, destination, relation), with what each allows.
-        self._by_src: dict[int, list[tuple[int, Cell, Flows]]] = {}
-        self._cell: dict[tuple[int, int, Relation], tuple[Cell, Flows]] = {}
-        for c in matrix.cells:
-            i, j = self._pos[id(c.src)], self._pos[id(c.dst)]
-            allowed = c.allowed
-            self._by_src.setdefault(i, []).append((j, c, allowed))
-            self._cell[(i, j, c.relation)] = (c, allowed)
+        # The model's blocks by source class, with their destinations' positions.
+        self._by_src: dict[int, list[tuple[ModelBlock, frozenset[int]]]] = {}
+        for b in matrix.blocks:
+            dsts = frozenset(self._pos[id(c)] for c in b.dsts)
+            for c in b.srcs:
+                self._by_src.setdefault(self._pos[id(c)], []).append((b, dsts))
+
+    def _allowed(self, i: int, j: int, relation: Relation) -> Flows:
+        for b, dsts in self._by_src.get(i, ()):
+            if b.relation is relation and j in dsts:
+                return b.allowed
+        return EMPTY
 
     def allowed(self, src: SrcPick, dst: DstPick, exempt: Exempt = _no_exemption) -> list[Block]:
         """Blocks where something asked about is allowed: ``flows`` = allowed ∩ asked."""
@@ -95,13 +100,14 @@ class Reach:
         for v in views:
             if not src(v):
                 continue
-            for j, c, allowed in self._by_src.get(v.index, ()):
-                asked = wanted.get(j)
-                if asked is None:
-                    continue
-                hit = allowed & asked
-                if hit and not exempt(v, views[j]):
-                    out.append(self._block(c.relation, c, v, views[j], hit, c.pairs))
+            for b, dsts in self._by_src.get(v.index, ()):
+                for j in sorted(dsts & wanted.keys()):
+                    hit = b.allowed & wanted[j]
+                    if not hit or exempt(v, views[j]):
+                        continue
+                    found = self._tally(v, views[j], b.relation, hit)
+                    if found is not None:
+                        out.append(found)
         return out
 
     def missing(self, src: SrcPick, dst: DstPick, exempt: Exempt = _no_exemption) -> list[Block]:
@@ -118,40 +124,36 @@ class Reach:
                 if exempt(v, w):
                     continue
                 b = self._classes[w.index]
-                for relation, pairs in self._m.pair_counts(a, b).items():
-                    hit = self._cell.get((v.index, w.index, relation))
-                    lack = asked - hit[1] if hit is not None else asked
+                for relation in self._m.pair_counts(a, b):
+                    lack = asked - self._allowed(v.index, w.index, relation)
                     if lack:
-                        cell = hit[0] if hit is not None else None
-                        out.append(self._block(relation, cell, v, w, lack, pairs, allowed=False))
+                        found = self._tally(v, w, relation, lack, allowed=False)
+                        if found is not None:
+                            out.append(found)
         return out
 
-    def _block(
+    def _tally(
         self,
-        relation: Relation,
-        c: Cell | None,
         v: EndpointView,
         w: EndpointView,
+        relation: Relation,
         flows: Flows,
-        pairs: int,
         *,
         allowed: bool = True,
-    ) -> Block:
-        if c is None or relation is Relation.SAME_NODE:
-            unencrypted = 0
-        elif relation is Relation.NONE:
-            unencrypted = c.pairs
-        else:
-            unencrypted = c.pairs - c.encrypted_pairs
-        return Block(v, w, relation.value, flows, pairs, unencrypted, (relation, c, allowed))
+    ) -> Block | None:
+        a, b = self._classes[v.index], self._classes[w.index]
+        pairs, encrypted = self._m.pair_tally(a, b, relation)
+        if not pairs:
+            return None
+        unencrypted = 0 if not allowed or relation is Relation.SAME_NODE else pairs - encrypted
+        return Block(v, w, relation.value, flows, pairs, unencrypted, (relation, allowed))
 
     def evidence(self, block: Block) -> Evidence:
-        """One example pair of the block and the steps that decided it (computed on demand:
-        a pair with nothing allowed is not kept in the model and is decided here)."""
-        relation, cell, allowed = block._where
+        """One example pair of the block and the steps that decided it (decided on demand for
+        that pair, so the steps name its own endpoints)."""
+        relation, allowed = block._where
         a, b = self._classes[block.src.index], self._classes[block.dst.index]
-        if cell is None:
-            cell = self._m.decide(a, b, relation)
+        cell = self._m.decide(a, b, relation)
         steps: tuple[Step, ...] = ()
         for part, verdict in cell.parts if cell is not None else ():
             if verdict.allowed is allowed and part & block.flows:

@@ -14,23 +14,31 @@ from posture.engine.flows import Flows, Universe
 from posture.engine.path import PathVerdict
 from posture.engine.peers import Peer, PeerKind
 from posture.reachability.classes import EndpointClass
-from posture.reachability.matrix import Cell, Matrix
+from posture.reachability.matrix import Block, Matrix, Relation
 
 
-def _row(cell: Cell, universe: Universe) -> dict[str, Any]:
-    return {
-        "src": cell.src.name,
-        "srcId": cell.src.id,
-        "dst": cell.dst.name,
-        "dstId": cell.dst.id,
-        "relation": cell.relation.value,
-        "allowed": cell.allowed.describe(universe),
-        "encryption": cell.encryption.value,
-        "pairs": cell.pairs,
-        "unencryptedPairs": cell.pairs - cell.encrypted_pairs
-        if cell.relation.value == "other-node"
-        else (cell.pairs if cell.relation.value == "-" else 0),
-    }
+def _names(classes: tuple[EndpointClass, ...]) -> str:
+    """One end of a grouped row: its class when one, else a summary (the ids list them all)."""
+    if len(classes) == 1:
+        return classes[0].name
+    kind = classes[0].kind
+    if kind is PeerKind.POD:
+        namespaces = sorted({c.namespace for c in classes})
+        shown = ", ".join(namespaces[:5]) + (
+            f" and {len(namespaces) - 5} more" if len(namespaces) > 5 else ""
+        )
+        ns_s = "s" if len(namespaces) > 1 else ""
+        return f"{len(classes)} pod groups in namespace{ns_s} {shown}"
+    if kind is PeerKind.HOST:
+        nodes = sum(c.size for c in classes)
+        return f"{len(classes)} node groups ({nodes} nodes)"
+    # Outside: the ranges a network set names, then how many others.
+    named = [c.name for c in classes if c.rep.owners]
+    others = len(classes) - len(named)
+    parts = named[:5] + ([f"{len(named) - 5} more named ranges"] if len(named) > 5 else [])
+    if others:
+        parts.append(f"{others} other outside range{'s' if others > 1 else ''}")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,42 +57,110 @@ class ReachFilter:
             return True
         return what in c.members or c.name == what or c.id == what
 
-    def keeps(self, cell: Cell) -> bool:
-        if self.src is not None and not self._names(cell.src, self.src):
-            return False
-        if self.dst is not None and not self._names(cell.dst, self.dst):
-            return False
+    def rectangles(
+        self, block: Block
+    ) -> Iterator[tuple[tuple[EndpointClass, ...], tuple[EndpointClass, ...]]]:
+        """The parts of a block this filter keeps, as (sources, destinations)."""
+        srcs = tuple(c for c in block.srcs if self.src is None or self._names(c, self.src))
+        dsts = tuple(c for c in block.dsts if self.dst is None or self._names(c, self.dst))
+        if not srcs or not dsts:
+            return
         ns = self.namespace
-        return ns is None or ns in (cell.src.namespace, cell.dst.namespace)
+        if ns is None:
+            yield srcs, dsts
+            return
+        inside = tuple(c for c in srcs if c.namespace == ns)
+        if inside:
+            yield inside, dsts
+        rest = tuple(c for c in srcs if c.namespace != ns)
+        to_ns = tuple(c for c in dsts if c.namespace == ns)
+        if rest and to_ns:
+            yield rest, to_ns
 
 
-def _cells(matrix: Matrix, keep: ReachFilter) -> Iterator[Cell]:
-    return (c for c in matrix.allowed_cells() if keep.keeps(c))
+@dataclass(frozen=True, slots=True)
+class _Row:
+    block: Block
+    srcs: tuple[EndpointClass, ...]
+    dsts: tuple[EndpointClass, ...]
+    pairs: int
+    encrypted: int
+
+
+def _rows(matrix: Matrix, keep: ReachFilter) -> Iterator[_Row]:
+    t = matrix.tally
+    for block in matrix.blocks:
+        for srcs, dsts in keep.rectangles(block):
+            if (srcs, dsts) == (block.srcs, block.dsts):
+                yield _Row(block, srcs, dsts, block.pairs, block.encrypted_pairs)
+                continue
+            a, b = t.side(srcs), t.side(dsts)
+            pairs = t.pairs(a, b).get(block.relation, 0)
+            if not pairs:
+                continue
+            enc = 0
+            if block.relation is Relation.OTHER_NODE:
+                enc = t.encrypted_pairs(a, b, block.dst_kind, dsts[0].rep.family)
+            yield _Row(block, srcs, dsts, pairs, enc)
+
+
+def _grouped_row(row: _Row, universe: Universe) -> dict[str, Any]:
+    relation = row.block.relation
+    if relation is Relation.SAME_NODE:
+        encryption, clear = "local", 0
+    elif relation is Relation.NONE:
+        encryption, clear = "unencrypted", row.pairs
+    else:
+        clear = row.pairs - row.encrypted
+        encryption = "unencrypted" if clear else "encrypted"
+    return {
+        "src": _names(row.srcs),
+        "srcIds": [c.id for c in row.srcs],
+        "dst": _names(row.dsts),
+        "dstIds": [c.id for c in row.dsts],
+        "relation": relation.value,
+        "allowed": row.block.allowed.describe(universe),
+        "encryption": encryption,
+        "pairs": row.pairs,
+        "unencryptedPairs": clear,
+    }
 
 
 def expanded_rows(
     matrix: Matrix, universe: Universe, keep: ReachFilter | None = None
 ) -> Iterator[dict[str, Any]]:
-    """One row per (source endpoint, destination endpoint) of every allowed cell, produced one
-    at a time (an open cluster has as many rows as endpoint pairs)."""
-    for cell in _cells(matrix, keep or ReachFilter()):
-        same = cell.relation.value == "same-node"
-        allowed = cell.allowed.describe(universe)
-        for s_name, s_node in zip(cell.src.members, cell.src.member_nodes, strict=True):
-            for d_name, d_node in zip(cell.dst.members, cell.dst.member_nodes, strict=True):
-                if s_name == d_name and s_node == d_node and cell.src is cell.dst:
-                    continue
-                if cell.relation.value != "-" and (s_node == d_node) != same:
-                    continue
-                yield {
-                    "src": s_name,
-                    "dst": d_name,
-                    "srcNode": s_node,
-                    "dstNode": d_node,
-                    "relation": cell.relation.value,
-                    "allowed": allowed,
-                    "encryption": cell.encryption.value if not same else "local",
-                }
+    """One row per (source endpoint, destination endpoint) of every allowed block, produced
+    one at a time (an open cluster has as many rows as endpoint pairs)."""
+    t = matrix.tally
+    for row in _rows(matrix, keep or ReachFilter()):
+        relation = row.block.relation
+        same = relation is Relation.SAME_NODE
+        allowed = row.block.allowed.describe(universe)
+        enc = t.enc_nodes(row.block.dst_kind is PeerKind.HOST, row.dsts[0].rep.family)
+        for src in row.srcs:
+            for dst in row.dsts:
+                for s_name, s_node in zip(src.members, src.member_nodes, strict=True):
+                    for d_name, d_node in zip(dst.members, dst.member_nodes, strict=True):
+                        if src is dst and s_name == d_name:
+                            continue
+                        if relation is not Relation.NONE and (s_node == d_node) != same:
+                            continue
+                        if same:
+                            encryption = "local"
+                        elif relation is Relation.NONE:
+                            encryption = "unencrypted"
+                        else:
+                            both = s_node in enc and d_node in enc
+                            encryption = "encrypted" if both else "unencrypted"
+                        yield {
+                            "src": s_name,
+                            "dst": d_name,
+                            "srcNode": s_node,
+                            "dstNode": d_node,
+                            "relation": relation.value,
+                            "allowed": allowed,
+                            "encryption": encryption,
+                        }
 
 
 _EXPANDED_KEYS = ("src", "dst", "relation", "allowed", "encryption")
@@ -110,7 +186,7 @@ def iter_reach(
             for c in matrix.classes
         ]
         head = {
-            "apiVersion": "posture.dev/v1alpha1",
+            "apiVersion": "posture.dev/v1alpha2",
             "kind": "Reachability",
             "expanded": expand,
             "classes": classes,
@@ -161,7 +237,7 @@ def iter_reach(
 
 
 def _grouped(matrix: Matrix, universe: Universe, keep: ReachFilter) -> Iterator[dict[str, Any]]:
-    return (_row(c, universe) for c in _cells(matrix, keep))
+    return (_grouped_row(r, universe) for r in _rows(matrix, keep))
 
 
 def render_reach(

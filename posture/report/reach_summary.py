@@ -11,13 +11,12 @@ is ``posture reach -o json``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from posture.engine.flows import Flows, Universe
 from posture.engine.peers import PeerKind
 from posture.reachability.classes import EndpointClass
-from posture.reachability.matrix import Cell, Relation
+from posture.reachability.matrix import Matrix, Relation
 from posture.report.model import ReachRow
 
 _End = tuple[str, str, str]  # kind, namespace, group name
@@ -33,27 +32,21 @@ class _Tally:
     unencrypted: int = 0
 
 
-def _unencrypted(c: Cell) -> int:
-    if c.relation is Relation.SAME_NODE:
-        return 0
-    if c.relation is Relation.NONE:
-        return c.pairs
-    return c.pairs - c.encrypted_pairs
-
-
-def reach_summary(cells: Iterable[Cell], universe: Universe) -> tuple[ReachRow, ...]:
-    """Allowed cells summed into group rows (see the module docstring)."""
+def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
+    """Allowed blocks summed into group rows (see the module docstring)."""
     tallies: dict[tuple[_End, _End, Relation, Flows], _Tally] = {}
-    for c in cells:
-        allowed = c.allowed
-        if not allowed:
-            continue
-        key = (_end(c.src), _end(c.dst), c.relation, allowed)
-        t = tallies.get(key)
-        if t is None:
-            t = tallies[key] = _Tally()
-        t.pairs += c.pairs
-        t.unencrypted += _unencrypted(c)
+    for block in matrix.blocks:
+        relation = block.relation
+        for (src, dst), count in matrix.rollup(block, _end, _end).items():
+            key = (src, dst, relation, block.allowed)
+            t = tallies.get(key)
+            if t is None:
+                t = tallies[key] = _Tally()
+            t.pairs += count.pairs
+            if relation is Relation.NONE:
+                t.unencrypted += count.pairs
+            elif relation is Relation.OTHER_NODE:
+                t.unencrypted += count.unencrypted
     described: dict[Flows, str] = {}
     rows = []
     for (src, dst, relation, allowed), t in tallies.items():

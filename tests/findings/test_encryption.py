@@ -29,9 +29,8 @@ def test_enc_001_wireguard_off_everywhere(check: CheckFn) -> None:
     # Only paths to pods, which WireGuard would encrypt (§6.3): pod a ↔ pod b (2) and
     # node → the other node's pod (2). Across namespaces: the two pod ↔ pod pairs.
     assert f.message == (
-        "WireGuard is not enabled (built-in default); 4 allowed cross-node paths between "
-        "endpoint groups (4 endpoint pairs) travel unencrypted, 2 of those pairs to node "
-        "services or across namespaces."
+        "WireGuard is not enabled (built-in default); 4 endpoint pairs on allowed cross-node "
+        "paths travel unencrypted, 2 of them to node services or across namespaces."
     )
     assert f.count == 4
 
@@ -67,8 +66,8 @@ def test_enc_002_node_publishes_no_key(check: CheckFn) -> None:
     assert f.severity is Severity.HIGH
     assert subjects(f) == {"Node n2"}
     assert f.message == (
-        "WireGuard is enabled but 1 of 2 nodes publish no public key (n2); 8 allowed "
-        "cross-node paths (8 endpoint pairs) to or from them travel unencrypted."
+        "WireGuard is enabled but 1 of 2 nodes publish no public key (n2); 8 endpoint pairs "
+        "on allowed cross-node paths to or from them travel unencrypted."
     )
     assert f.encrypted == "false"
 
@@ -92,8 +91,8 @@ def test_enc_003_paths_to_node_addresses_in_clear(check: CheckFn) -> None:
     assert f.severity is Severity.MEDIUM
     # pods → the other node (2) and node ↔ node (2); pod ↔ pod is encrypted.
     assert f.message == (
-        "WireGuard encrypts pod traffic only; 3 allowed paths to other nodes' addresses "
-        "(4 endpoint pairs: kubelet, node services, hostNetwork pods) travel in clear because "
+        "WireGuard encrypts pod traffic only; 4 endpoint pairs on allowed paths to other "
+        "nodes' addresses (kubelet, node services, hostNetwork pods) travel in clear because "
         "wireguardHostEncryptionEnabled is off."
     )
     assert f.count == 4

@@ -3,7 +3,7 @@
 Each seed builds a small random cluster (namespaces, pods with random labels and named ports over
 a few nodes, Kubernetes NetworkPolicies, Calico policies in tiers with Pass/Deny/ports/nets,
 network sets, optional host endpoints with pre-DNAT / applyOnForward / untracked policy and
-WireGuard on some nodes). The matrix from ``build_matrix``, expanded to endpoint pairs, must give
+WireGuard on some nodes). The blocks from ``build_matrix``, expanded to endpoint pairs, must give
 exactly the allowed flows of a straightforward per-pair ``PathEngine.decide`` for every ordered
 pair of workload endpoints and nodes (pod → pod, pod → node, node → pod, node → node), and
 exactly the encryption of each pair's path.
@@ -373,24 +373,32 @@ def _direct(index: Index) -> tuple[dict[Key, Flows], dict[Key, str]]:
 
 
 def _expanded(index: Index) -> tuple[dict[Key, Flows], dict[Key, str]]:
+    """Every block's verdict spread over its endpoint pairs (each pair in exactly one block),
+    with the block's pair tallies checked against the pairs it stands for."""
     matrix = build_matrix(index, build_classes(index))
     allowed: dict[Key, Flows] = {}
     encryption: dict[Key, str] = {}
-    for cell in matrix.cells:
-        if cell.src.kind is PeerKind.EXTERNAL or cell.dst.kind is PeerKind.EXTERNAL:
+    for block in matrix.blocks:
+        if PeerKind.EXTERNAL in (block.src_kind, block.dst_kind):
             continue
-        flows = cell.allowed
-        if not flows:
-            continue
-        same = cell.relation is Relation.SAME_NODE
-        for s_name, s_node in zip(cell.src.members, cell.src.member_nodes, strict=True):
-            for d_name, d_node in zip(cell.dst.members, cell.dst.member_nodes, strict=True):
-                if s_name == d_name or (s_node == d_node) != same:
-                    continue
-                key = (s_name, d_name)
-                assert key not in allowed, f"pair {key} in two cells"
-                allowed[key] = flows
-                encryption[key] = _pair_encryption(index, s_node, d_node, cell.dst.kind, same)
+        flows = block.allowed
+        assert flows
+        same = block.relation is Relation.SAME_NODE
+        pairs = encrypted = 0
+        for src in block.srcs:
+            for dst in block.dsts:
+                for s_name, s_node in zip(src.members, src.member_nodes, strict=True):
+                    for d_name, d_node in zip(dst.members, dst.member_nodes, strict=True):
+                        if s_name == d_name or (s_node == d_node) != same:
+                            continue
+                        key = (s_name, d_name)
+                        assert key not in allowed, f"pair {key} in two blocks"
+                        allowed[key] = flows
+                        enc = _pair_encryption(index, s_node, d_node, dst.kind, same)
+                        encryption[key] = enc
+                        pairs += 1
+                        encrypted += enc == "encrypted"
+        assert (pairs, encrypted) == (block.pairs, block.encrypted_pairs)
     return allowed, encryption
 
 

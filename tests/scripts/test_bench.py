@@ -55,7 +55,7 @@ def test_bench_shapes_generate_their_policy_shape(shape: str, tmp_path: Path) ->
     else:
         assert kinds.count("HostEndpoint") == 2  # every other one of the 4 nodes
         assert policies == result["generated"]["policies"] == 20
-    assert result["stats"]["reachabilityCells"] > 0
+    assert result["stats"]["reachabilityBlocks"] > 0
     assert result["totalCpuSeconds"] > 0
     assert all("cpuSeconds" in row for row in result["stages"])
     if shape == "open":  # every pod reaches every other pod on some flow

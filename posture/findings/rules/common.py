@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from posture.engine.flows import Flows
 from posture.engine.verdict import Step
@@ -10,7 +10,7 @@ from posture.findings.model import Subject
 from posture.findings.registry import Analysis
 from posture.model.policy import PolicyKind
 from posture.reachability.classes import EndpointClass
-from posture.reachability.matrix import Cell
+from posture.reachability.matrix import Block, Cell, Relation
 from posture.reachability.usage import RuleKey, RuleUsage
 
 MAX_SUBJECTS = 50
@@ -22,6 +22,35 @@ def evidence(cell: Cell, flows: Flows) -> tuple[Step, ...]:
         if verdict.allowed and part & flows:
             return verdict.steps
     return ()
+
+
+def has_pair(a: EndpointClass, b: EndpointClass, relation: Relation) -> bool:
+    """Whether classes a and b hold an endpoint pair in ``relation``."""
+    if relation is Relation.NONE:
+        return True
+    a_nodes, b_nodes = set(a.member_nodes), set(b.member_nodes)
+    if relation is Relation.OTHER_NODE:
+        return len(a_nodes | b_nodes) > 1
+    if a is b:  # an endpoint and itself are no pair
+        return len(a_nodes) < a.size
+    return not a_nodes.isdisjoint(b_nodes)
+
+
+def class_pairs(block: Block) -> Iterator[tuple[EndpointClass, EndpointClass]]:
+    """The class pairs of a block that hold endpoint pairs in its relation. Only for rules
+    whose one side is a node group or an outside range (pod groups × node groups: bounded by
+    the report's own summary), never for pod → pod blocks."""
+    for src in block.srcs:
+        for dst in block.dsts:
+            if has_pair(src, dst, block.relation):
+                yield src, dst
+
+
+def sample(a: Analysis, src: EndpointClass, dst: EndpointClass, relation: Relation) -> Cell:
+    """The cell of one class pair, decided for its own endpoints (a finding's evidence)."""
+    cell = a.matrix.decide(src, dst, relation)
+    assert cell is not None, "the pair was taken from a block holding it"
+    return cell
 
 
 def node_subjects(cls: EndpointClass) -> tuple[Subject, ...]:

@@ -14,7 +14,7 @@ from posture.findings.exclusion import exclusion, still_open
 from posture.findings.model import Finding, RuleInfo, Severity
 from posture.findings.ports import NODE_SERVICES
 from posture.findings.registry import Analysis, Registry
-from posture.findings.rules.common import namespace_subjects, pods_phrase
+from posture.findings.rules.common import has_pair, namespace_subjects, pods_phrase
 from posture.model.policy import Direction
 from posture.reachability.classes import EndpointClass
 
@@ -68,19 +68,24 @@ def _reach(a: Analysis, classes: Iterable[EndpointClass]) -> list[str]:
     from_outside = to_outside = False
     services: set[str] = set()
     namespaces: set[str] = set()
-    for cell in a.matrix.cells:
-        if not cell.allowed:
+    for block in a.matrix.blocks:
+        if block.src_kind is PeerKind.EXTERNAL and any(id(c) in ids for c in block.dsts):
+            from_outside = from_outside or any(not s.rep.owners for s in block.srcs)
+        mine = [c for c in block.srcs if id(c) in ids]
+        if not mine:
             continue
-        if id(cell.dst) in ids and cell.src.kind is PeerKind.EXTERNAL and not cell.src.rep.owners:
-            from_outside = True
-        if id(cell.src) not in ids:
-            continue
-        if cell.dst.kind is PeerKind.EXTERNAL:
+        if block.dst_kind is PeerKind.EXTERNAL:
             to_outside = True
-        elif cell.dst.kind is PeerKind.HOST:
-            services |= {s.name for s in NODE_SERVICES if cell.allowed & s.flows(universe)}
-        elif cell.dst.kind is PeerKind.POD and cell.dst.namespace != cell.src.namespace:
-            namespaces.add(cell.dst.namespace)
+        elif block.dst_kind is PeerKind.HOST:
+            if any(has_pair(s, d, block.relation) for s in mine for d in block.dsts):
+                services |= {s.name for s in NODE_SERVICES if block.allowed & s.flows(universe)}
+        elif block.dst_kind is PeerKind.POD:
+            namespaces.update(
+                d.namespace
+                for d in block.dsts
+                if d.namespace not in namespaces
+                and any(s.namespace != d.namespace and has_pair(s, d, block.relation) for s in mine)
+            )
     out = []
     if from_outside:
         out.append("accept connections from outside the cluster (see PST-LAT-003)")

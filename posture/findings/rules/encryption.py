@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from posture.engine.peers import PeerKind
 from posture.findings.model import Finding, RuleInfo, Severity, Subject
 from posture.findings.registry import Analysis, Registry
+from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Relation
 
 MEASURE = "encryption-everywhere"
@@ -24,30 +25,32 @@ WIREGUARD_OFF = RuleInfo(
 )
 
 
-def _touching(
-    a: Analysis, nodes: set[str], *, workloads_only: bool = False
-) -> tuple[int, int, int]:
-    """Allowed cross-node cells with unencrypted pairs that involve ``nodes``. With
-    ``workloads_only``, only paths to pods: WireGuard itself encrypts nothing else (§6.3)."""
-    cells = pairs = sensitive = 0
-    for c in a.matrix.cells:
-        if c.relation is not Relation.OTHER_NODE or not c.allowed:
+def _group(c: EndpointClass) -> tuple[PeerKind, str]:
+    return c.kind, c.namespace
+
+
+def _touching(a: Analysis, nodes: set[str], *, workloads_only: bool = False) -> tuple[int, int]:
+    """Endpoint pairs on allowed cross-node paths with an end on ``nodes`` (all of them in
+    clear: those nodes do not encrypt), and how many of them go to node addresses or across
+    namespaces. With ``workloads_only``, only paths to pods: WireGuard itself encrypts nothing
+    else (§6.3)."""
+    pairs = sensitive = 0
+    m = a.matrix
+    for block in m.blocks:
+        if block.relation is not Relation.OTHER_NODE:
             continue
-        if workloads_only and c.dst.kind is not PeerKind.POD:
+        if workloads_only and block.dst_kind is not PeerKind.POD:
             continue
-        clear = c.pairs - c.encrypted_pairs
-        if clear <= 0 or not (set(c.src.member_nodes) | set(c.dst.member_nodes)) & nodes:
-            continue
-        cells += 1
-        pairs += clear
-        pods_apart = (
-            c.src.kind is PeerKind.POD
-            and c.dst.kind is PeerKind.POD
-            and c.src.namespace != c.dst.namespace
-        )
-        if c.dst.kind is PeerKind.HOST or pods_apart:
-            sensitive += clear
-    return cells, pairs, sensitive
+        every = m.rollup(block, _group, _group)
+        away = m.rollup(block, _group, _group, without=nodes)
+        for (src, dst), count in every.items():
+            left = away.get((src, dst))
+            touching = count.pairs - (left.pairs if left is not None else 0)
+            pairs += touching
+            pods_apart = src[0] is PeerKind.POD and dst[0] is PeerKind.POD and src[1] != dst[1]
+            if dst[0] is PeerKind.HOST or pods_apart:
+                sensitive += touching
+    return pairs, sensitive
 
 
 def wireguard_off(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
@@ -58,8 +61,8 @@ def wireguard_off(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     off = sorted(n.name for n in snap.nodes if not snap.felix_for(n.name).wireguard_v4)
     if not off:
         return
-    cells, pairs, sensitive = _touching(a, set(off), workloads_only=True)
-    if not cells:
+    pairs, sensitive = _touching(a, set(off), workloads_only=True)
+    if not pairs:
         return
     if len(off) == len(snap.nodes):
         where = f"WireGuard is not enabled ({snap.felix.origin_of('wireguardEnabled')})"
@@ -70,9 +73,8 @@ def wireguard_off(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             f"({', '.join(off[:10])}; {'; '.join(origins)})"
         )
     yield info.finding(
-        message=f"{where}; {cells} allowed cross-node paths between endpoint groups "
-        f"({pairs} endpoint pairs) travel unencrypted, {sensitive} of those pairs to node "
-        "services or across namespaces.",
+        message=f"{where}; {pairs} endpoint pairs on allowed cross-node paths travel "
+        f"unencrypted, {sensitive} of them to node services or across namespaces.",
         subjects=tuple(Subject("Node", n, api_version="v1") for n in off[:50]),
         encrypted="false",
         count=pairs,
@@ -98,14 +100,14 @@ def nodes_without_key(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     )
     if not keyless:
         return
-    cells, pairs, _ = _touching(a, set(keyless))
-    if not cells:
+    pairs, _ = _touching(a, set(keyless))
+    if not pairs:
         return
     shown = ", ".join(keyless[:10]) + (" …" if len(keyless) > 10 else "")
     yield info.finding(
         message=f"WireGuard is enabled but {len(keyless)} of {len(snap.nodes)} nodes publish no "
-        f"public key ({shown}); {cells} allowed cross-node paths ({pairs} endpoint pairs) to or "
-        "from them travel unencrypted.",
+        f"public key ({shown}); {pairs} endpoint pairs on allowed cross-node paths to or from "
+        "them travel unencrypted.",
         subjects=tuple(Subject("Node", n, api_version="v1") for n in keyless[:50]),
         encrypted="false",
         count=pairs,
@@ -128,19 +130,17 @@ def host_clear(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         return  # PST-ENC-001 covers a cluster without WireGuard
     if all(snap.felix_for(n.name).wireguard_host for n in snap.nodes):
         return
-    cells = pairs = 0
-    for c in a.matrix.cells:
-        if c.relation is Relation.OTHER_NODE and c.dst.kind is PeerKind.HOST and c.allowed:
-            clear = c.pairs - c.encrypted_pairs
-            if clear > 0:
-                cells += 1
-                pairs += clear
-    if not cells:
+    pairs = sum(
+        b.pairs - b.encrypted_pairs
+        for b in a.matrix.blocks
+        if b.relation is Relation.OTHER_NODE and b.dst_kind is PeerKind.HOST
+    )
+    if pairs <= 0:
         return
     yield info.finding(
-        message=f"WireGuard encrypts pod traffic only; {cells} allowed paths to other nodes' "
-        f"addresses ({pairs} endpoint pairs: kubelet, node services, hostNetwork pods) travel "
-        "in clear because wireguardHostEncryptionEnabled is off.",
+        message=f"WireGuard encrypts pod traffic only; {pairs} endpoint pairs on allowed paths "
+        "to other nodes' addresses (kubelet, node services, hostNetwork pods) travel in clear "
+        "because wireguardHostEncryptionEnabled is off.",
         encrypted="false",
         count=pairs,
     )
@@ -165,9 +165,9 @@ def encapsulation(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     if not encap:
         return
     clear = sum(
-        c.pairs - c.encrypted_pairs
-        for c in a.matrix.cells
-        if c.relation is Relation.OTHER_NODE and c.allowed and c.dst.kind is PeerKind.POD
+        b.pairs - b.encrypted_pairs
+        for b in a.matrix.blocks
+        if b.relation is Relation.OTHER_NODE and b.dst_kind is PeerKind.POD
     )
     if clear <= 0:
         return

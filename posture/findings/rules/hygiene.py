@@ -6,14 +6,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from posture.engine.flows import EMPTY
 from posture.engine.index import Index, PolicySet
 from posture.engine.peers import PeerKind
 from posture.findings.model import Finding, RuleInfo, Severity, Subject
 from posture.findings.registry import Analysis, Registry
-from posture.findings.rules.common import early_denies
+from posture.findings.rules.common import early_denies, has_pair
 from posture.model.policy import Action, Direction, Policy, PolicyKind, Tier
-from posture.reachability.matrix import Cell, Relation, build_matrix
+from posture.reachability.compare import changes
+from posture.reachability.matrix import build_matrix
 
 MEASURE = "policy-hygiene"
 
@@ -118,10 +118,6 @@ def staged_changes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     if not snap.staged_policies:
         return
 
-    def by_key(cells: Iterable[Cell]) -> dict[tuple[str, str, Relation], Cell]:
-        return {(c.src.id, c.dst.id, c.relation): c for c in cells}
-
-    base = by_key(a.matrix.cells)
     classes = a.matrix.classes
     u = a.index.universe
     for staged in snap.staged_policies:
@@ -130,27 +126,32 @@ def staged_changes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         if snap.tier(staged.tier) is None:
             tiers = (*tiers, Tier(staged.tier, None, Action.DENY, exists=False))
         alt = dataclasses.replace(snap, policies=(*snap.policies, enforced), tiers=tiers)
-        changed = by_key(build_matrix(Index(alt), classes).cells)
         opened = closed = 0
-        example = ""
-        # A matrix may leave out cells where nothing is allowed: compare over both key sets.
-        for key in sorted(base.keys() | changed.keys(), key=lambda k: (k[0], k[1], k[2].value)):
-            old, new = base.get(key), changed.get(key)
-            before = old.allowed if old is not None else EMPTY
-            after = new.allowed if new is not None else EMPTY
-            if before == after:
-                continue
-            cell = new if new is not None else old
-            assert cell is not None
+        examples: list[tuple[str, str, str, str]] = []
+        for change in changes(a.matrix, build_matrix(Index(alt), classes)):
+            before, after = change.before, change.after
             if before - after:
-                closed += cell.pairs
+                closed += change.pairs
             if after - before:
-                opened += cell.pairs
-            if not example and cell.src.kind is PeerKind.POD:
-                example = (
-                    f"{cell.src.name} → {cell.dst.name} ({cell.relation.value}): "
+                opened += change.pairs
+            pair = next(
+                (
+                    (s, d)
+                    for s in sorted(change.srcs, key=lambda c: c.id)
+                    if s.kind is PeerKind.POD
+                    for d in sorted(change.dsts, key=lambda c: c.id)
+                    if has_pair(s, d, change.relation)
+                ),
+                None,
+            )
+            if pair is not None:
+                src, dst = pair
+                text = (
+                    f"{src.name} → {dst.name} ({change.relation.value}): "
                     f"{before.describe(u)} becomes {after.describe(u)}"
                 )
+                examples.append((src.id, dst.id, change.relation.value, text))
+        example = min(examples)[3] if examples else ""
         if not (opened or closed):
             continue
         yield info.finding(

@@ -10,7 +10,13 @@ from posture.engine.flows import Flows
 from posture.engine.peers import Peer, PeerKind
 from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, steps_text
 from posture.findings.registry import Analysis, Registry
-from posture.findings.rules.common import evidence, namespace_subjects, pods_phrase
+from posture.findings.rules.common import (
+    class_pairs,
+    evidence,
+    namespace_subjects,
+    pods_phrase,
+    sample,
+)
 from posture.model.net import PortSet
 from posture.model.policy import Direction
 from posture.reachability.bits import ClassBits
@@ -21,7 +27,7 @@ from posture.reachability.chains import (
     peer_representatives,
 )
 from posture.reachability.classes import EndpointClass
-from posture.reachability.matrix import Cell
+from posture.reachability.matrix import Block
 
 MEASURE = "lateral-movement-contained"
 
@@ -56,12 +62,8 @@ def _dns(universe_flows: Flows, a: Analysis) -> Flows:
     return Flows({u.key(17): PortSet.of(53), u.key(6): PortSet.of(53)}) & universe_flows
 
 
-def _pod_cells(a: Analysis) -> list[Cell]:
-    return [
-        c
-        for c in a.matrix.cells
-        if c.src.kind is PeerKind.POD and c.dst.kind is PeerKind.POD and c.allowed
-    ]
+def _namespace(c: EndpointClass) -> str:
+    return c.namespace
 
 
 def namespace_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
@@ -69,26 +71,32 @@ def namespace_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     if len(namespaces) < 3:
         return
     reached_from: dict[str, set[str]] = {ns: set() for ns in namespaces}
-    sample: dict[str, Cell] = {}
-    for cell in _pod_cells(a):
-        if cell.src.namespace == cell.dst.namespace:
+    sample_of: dict[str, tuple[Block, str]] = {}
+    for block in a.matrix.blocks:
+        if block.src_kind is not PeerKind.POD or block.dst_kind is not PeerKind.POD:
             continue
         # DNS to kube-dns is meant to be open to everyone.
-        if not (cell.allowed - _dns(cell.allowed, a)):
+        if not (block.allowed - _dns(block.allowed, a)):
             continue
-        reached_from[cell.dst.namespace].add(cell.src.namespace)
-        sample.setdefault(cell.dst.namespace, cell)
+        for src_ns, dst_ns in a.matrix.rollup(block, _namespace, _namespace):
+            if src_ns != dst_ns:
+                reached_from[dst_ns].add(src_ns)
+                sample_of.setdefault(dst_ns, (block, src_ns))
     for ns in namespaces:
         others = set(namespaces) - {ns}
         if others and reached_from[ns] >= others:
-            cell = sample[ns]
+            block, src_ns = sample_of[ns]
+            src, dst = next(
+                (s, d) for s, d in class_pairs(block) if s.namespace == src_ns and d.namespace == ns
+            )
+            cell = sample(a, src, dst, block.relation)
             yield info.finding(
                 title=f"{info.title}: {ns}",
                 message=f"Pods in every other namespace ({len(others)}) can open connections to "
                 f"pods in {ns}, on more than DNS.",
                 subjects=namespace_subjects([ns]),
-                path=PathInfo("every other namespace", ns, cell.allowed.describe(), ""),
-                because=steps_text(evidence(cell, cell.allowed)),
+                path=PathInfo("every other namespace", ns, block.allowed.describe(), ""),
+                because=steps_text(evidence(cell, block.allowed)),
                 count=len(others),
                 key_extra=ns,
             )
@@ -158,24 +166,26 @@ def unrestricted_pods(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
 
 def world_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     full = a.index.universe.full()
-    hit: list[Cell] = []
-    for cell in a.matrix.cells:
-        if cell.src.kind is PeerKind.EXTERNAL and cell.dst.kind is PeerKind.POD:
-            if cell.src.rep.owners:  # a named network set, not the open internet
-                continue
-            if cell.allowed == full:
-                hit.append(cell)
+    hit: list[Block] = []
+    for block in a.matrix.blocks:
+        to_pods = block.src_kind is PeerKind.EXTERNAL and block.dst_kind is PeerKind.POD
+        # From the open internet, not only from a named network set.
+        if to_pods and block.allowed == full and any(not s.rep.owners for s in block.srcs):
+            hit.append(block)
     if not hit:
         return
-    dsts = {id(c.dst): c.dst for c in hit}
+    dsts = {id(c): c for b in hit for c in b.dsts}
+    first = hit[0]
+    src = next(s for s in first.srcs if not s.rep.owners)
+    cell = sample(a, src, first.dsts[0], first.relation)
     phrase, count = pods_phrase(dsts.values())
     yield info.finding(
         message=f"{phrase} accept any connection from addresses outside the cluster"
-        + ("" if hit[0].src.name == "outside the cluster" else f" (e.g. {hit[0].src.name})")
+        + ("" if src.name == "outside the cluster" else f" (e.g. {src.name})")
         + ".",
         subjects=namespace_subjects(c.namespace for c in dsts.values()),
-        path=PathInfo(hit[0].src.name, hit[0].dst.name, "all traffic", "-"),
-        because=steps_text(evidence(hit[0], full)),
+        path=PathInfo(src.name, first.dsts[0].name, "all traffic", "-"),
+        because=steps_text(evidence(cell, full)),
         encrypted="false",
         count=count,
     )

@@ -13,12 +13,19 @@ from posture.findings.exclusion import excluded_ids
 from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, Subject
 from posture.findings.ports import NODE_SERVICES
 from posture.findings.registry import Analysis, Registry
-from posture.findings.rules.common import evidence, node_subjects, pods_phrase, source_subjects
+from posture.findings.rules.common import (
+    class_pairs,
+    evidence,
+    node_subjects,
+    pods_phrase,
+    sample,
+    source_subjects,
+)
 from posture.model.net import IPSet, PortSet
 from posture.model.policy import Direction
 from posture.reachability.chains import anonymous_peer
 from posture.reachability.classes import EndpointClass
-from posture.reachability.matrix import Cell, Relation
+from posture.reachability.matrix import Block, Cell, Relation
 
 MEASURE = "node-services-closed"
 
@@ -68,20 +75,25 @@ def _where(relation: Relation) -> str:
     return "own node" if relation is Relation.SAME_NODE else "other nodes"
 
 
-def _pod_to_host_cells(a: Analysis) -> Iterable[Cell]:
-    """Allowed pod → node paths, except from pods left out of the default-deny by design
-    (their reach is listed by PST-DENY-006)."""
+# One class pair of a block: (block, source class, destination class).
+Path = tuple[Block, EndpointClass, EndpointClass]
+
+
+def _pod_to_host(a: Analysis) -> Iterable[Path]:
+    """Allowed pod → node paths by class pair, except from pods left out of the default-deny
+    by design (their reach is listed by PST-DENY-006)."""
     excluded = excluded_ids(a, Direction.EGRESS)
-    for c in a.matrix.cells:
-        pod_to_host = c.src.kind is PeerKind.POD and c.dst.kind is PeerKind.HOST
-        if pod_to_host and c.allowed and id(c.src) not in excluded:
-            yield c
+    for block in a.matrix.blocks:
+        if block.src_kind is PeerKind.POD and block.dst_kind is PeerKind.HOST:
+            for src, dst in class_pairs(block):
+                if id(src) not in excluded:
+                    yield block, src, dst
 
 
 Hit = tuple[str, Severity, Flows]
 
 
-def _services_hit(a: Analysis, cell: Cell, reached: Flows) -> list[Hit]:
+def _services_hit(a: Analysis, dst: EndpointClass, reached: Flows) -> list[Hit]:
     universe = a.index.universe
     out = []
     for svc in NODE_SERVICES:
@@ -91,19 +103,24 @@ def _services_hit(a: Analysis, cell: Cell, reached: Flows) -> list[Hit]:
     named = EMPTY
     for svc in NODE_SERVICES:
         named = named | svc.flows(universe)
-    for listener, flows in _host_network_listeners(a, cell.dst):
+    for listener, flows in _host_network_listeners(a, dst):
         hit = (reached & flows) - named  # a port already named above is not listed twice
         if hit:
             out.append((listener, Severity.HIGH, hit))
     return out
 
 
-def _groups(a: Analysis, unrestricted: bool) -> dict[tuple[str, Relation], list[Cell]]:
+def _sorted_hits(a: Analysis, dst: EndpointClass, reached: Flows) -> list[Hit]:
+    return sorted(_services_hit(a, dst, reached), key=lambda h: (-h[1].rank, h[0]))
+
+
+def _groups(a: Analysis, unrestricted: bool) -> dict[tuple[str, Relation], list[Path]]:
     full = a.index.universe.full()
-    groups: dict[tuple[str, Relation], list[Cell]] = {}
-    for cell in _pod_to_host_cells(a):
-        if (cell.allowed == full) == unrestricted:
-            groups.setdefault((cell.dst.id, cell.relation), []).append(cell)
+    groups: dict[tuple[str, Relation], list[Path]] = {}
+    for path in _pod_to_host(a):
+        block, _, dst = path
+        if (block.allowed == full) == unrestricted:
+            groups.setdefault((dst.id, block.relation), []).append(path)
     return groups
 
 
@@ -114,17 +131,22 @@ def _service_list(hits: list[Hit]) -> str:
 def node_services(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     """Restricted pod → node paths that still reach named node services, grouped by node
     group, relation and the exact set of services reached."""
-    groups: dict[tuple[str, Relation, tuple[str, ...]], list[tuple[Cell, list[Hit]]]] = {}
-    for (dst_id, relation), cells in _groups(a, unrestricted=False).items():
-        for cell in cells:
-            hits = sorted(_services_hit(a, cell, cell.allowed), key=lambda h: (-h[1].rank, h[0]))
+    groups: dict[tuple[str, Relation, tuple[str, ...]], list[tuple[Path, list[Hit]]]] = {}
+    known: dict[tuple[int, str], list[Hit]] = {}
+    for (dst_id, relation), paths in _groups(a, unrestricted=False).items():
+        for path in paths:
+            block, _, dst = path
+            hits = known.get((id(block), dst_id))
+            if hits is None:
+                hits = known[(id(block), dst_id)] = _sorted_hits(a, dst, block.allowed)
             if hits:
                 key = (dst_id, relation, tuple(h[0] for h in hits))
-                groups.setdefault(key, []).append((cell, hits))
+                groups.setdefault(key, []).append((path, hits))
     for (_, relation, names), items in groups.items():
-        cell, hits = items[0]
-        dst = cell.dst
-        phrase, pods = pods_phrase(c.src for c, _ in items)
+        (block, src, dst), hits = items[0]
+        cell = sample(a, src, dst, relation)
+        sources = list({id(p[1]): p[1] for p, _ in items}.values())
+        phrase, pods = pods_phrase(sources)
         union = EMPTY
         for _, _, f in hits:
             union = union | f
@@ -133,7 +155,7 @@ def node_services(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             title=f"{info.title} ({_where(relation)}): {', '.join(names[:3])}"
             + (f" and {len(names) - 3} more" if len(names) > 3 else ""),
             message=f"{phrase} can reach {_service_list(hits)} on {dst.name}; {_why(relation)}.",
-            subjects=(*source_subjects(c.src for c, _ in items), *node_subjects(dst)),
+            subjects=(*source_subjects(sources), *node_subjects(dst)),
             path=PathInfo(phrase, dst.name, union.describe(), relation.value),
             encrypted=_enc(cell),
             steps=evidence(cell, hits[0][2]),
@@ -169,11 +191,13 @@ def _enc(cell: Cell) -> str:
 
 def node_unrestricted(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     full = a.index.universe.full()
-    for (_, relation), cells in _groups(a, unrestricted=True).items():
-        dst = cells[0].dst
-        phrase, pods = pods_phrase(c.src for c in cells)
-        steps = evidence(cells[0], full)
-        hits = sorted(_services_hit(a, cells[0], full), key=lambda h: -h[1].rank)
+    for (_, relation), paths in _groups(a, unrestricted=True).items():
+        _, src, dst = paths[0]
+        cell = sample(a, src, dst, relation)
+        sources = list({id(p[1]): p[1] for p in paths}.values())
+        phrase, pods = pods_phrase(sources)
+        steps = evidence(cell, full)
+        hits = sorted(_services_hit(a, dst, full), key=lambda h: -h[1].rank)
         severity = max((h[1] for h in hits), key=lambda s: s.rank, default=info.severity)
         if severity.rank < info.severity.rank:
             severity = info.severity
@@ -183,9 +207,9 @@ def node_unrestricted(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
             title=f"{info.title} ({_where(relation)})",
             message=f"{phrase} can open any connection (every protocol and port) to {dst.name} "
             f"({names} included): {_unrestricted_reason(steps, relation)}.",
-            subjects=(*source_subjects(c.src for c in cells), *node_subjects(dst)),
+            subjects=(*source_subjects(sources), *node_subjects(dst)),
             path=PathInfo(phrase, dst.name, "all traffic", relation.value),
-            encrypted=_enc(cells[0]),
+            encrypted=_enc(cell),
             steps=steps,
             count=pods,
         )
@@ -237,36 +261,38 @@ FAILSAFE_OPEN = RuleInfo(
 def failsafe_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     """Paths to hosts that host-endpoint policy would deny but a failsafe port lets in."""
     strict = PathEngine(a.index, ignore_failsafe=True)
-    groups: dict[str, tuple[Cell, Flows, list[EndpointClass]]] = {}
-    for cell in a.matrix.cells:
-        if cell.dst.kind is not PeerKind.HOST or cell.src.kind is PeerKind.HOST:
+    groups: dict[str, tuple[Path, Flows, list[EndpointClass]]] = {}
+    for block in a.matrix.blocks:
+        if block.dst_kind is not PeerKind.HOST or block.src_kind is PeerKind.HOST:
             continue
         via_failsafe = EMPTY
-        for flows, verdict in cell.parts:
+        for flows, verdict in block.parts:
             if verdict.allowed and any(s.stage is Stage.FAILSAFE for s in verdict.steps):
                 via_failsafe = via_failsafe | flows
         if not via_failsafe:
             continue
         # Only what the policy would otherwise deny is held open by the failsafe ports.
         opened = EMPTY
-        for flows, verdict in strict.decide(cell.src.rep, cell.dst.rep, via_failsafe):
+        for flows, verdict in strict.decide(*block.example, via_failsafe):
             if not verdict.allowed:
                 opened = opened | flows
         if not opened:
             continue
-        entry = groups.get(cell.dst.id)
-        if entry is None:
-            groups[cell.dst.id] = (cell, opened, [cell.src])
-        else:
-            groups[cell.dst.id] = (entry[0], entry[1] | opened, [*entry[2], cell.src])
-    for cell, opened, sources in groups.values():
+        for src, dst in class_pairs(block):
+            entry = groups.get(dst.id)
+            if entry is None:
+                groups[dst.id] = ((block, src, dst), opened, [src])
+            else:
+                groups[dst.id] = (entry[0], entry[1] | opened, [*entry[2], src])
+    for (block, src, dst), opened, sources in groups.values():
+        cell = sample(a, src, dst, block.relation)
         names = sorted({s.name for s in sources})
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
         yield info.finding(
-            message=f"{cell.dst.name}: host-endpoint policy denies {opened.describe()}, yet "
+            message=f"{dst.name}: host-endpoint policy denies {opened.describe()}, yet "
             f"failsafe ports keep them reachable from {shown}.",
-            subjects=node_subjects(cell.dst),
-            path=PathInfo(shown, cell.dst.name, opened.describe(), cell.relation.value),
+            subjects=node_subjects(dst),
+            path=PathInfo(shown, dst.name, opened.describe(), block.relation.value),
             encrypted=_enc(cell),
             steps=evidence(cell, opened),
             count=len(sources),
@@ -360,25 +386,27 @@ def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     The API server port is meant for pods, but from outside it is a finding of its own.
     A private range (a host policy allowing the node subnet, say) is told apart from the
     internet: it names the range and how many addresses besides the cluster's it holds."""
-    groups: dict[tuple[str, bool, tuple[str, ...]], list[tuple[Cell, list[Hit]]]] = {}
-    for cell in a.matrix.cells:
-        if cell.src.kind is not PeerKind.EXTERNAL or cell.dst.kind is not PeerKind.HOST:
+    groups: dict[tuple[str, bool, tuple[str, ...]], list[tuple[Path, list[Hit]]]] = {}
+    for block in a.matrix.blocks:
+        if block.src_kind is not PeerKind.EXTERNAL or block.dst_kind is not PeerKind.HOST:
             continue
-        if cell.src.rep.owners or not cell.allowed:
-            continue
-        hits = sorted(_services_hit(a, cell, cell.allowed), key=lambda h: (-h[1].rank, h[0]))
-        if hits:
-            private = cell.src.rep.region.issubset(PRIVATE)
-            key = (cell.dst.id, private, tuple(h[0] for h in hits))
-            groups.setdefault(key, []).append((cell, hits))
+        for src, dst in class_pairs(block):
+            if src.rep.owners:
+                continue
+            hits = _sorted_hits(a, dst, block.allowed)
+            if hits:
+                private = src.rep.region.issubset(PRIVATE)
+                key = (dst.id, private, tuple(h[0] for h in hits))
+                groups.setdefault(key, []).append(((block, src, dst), hits))
     for (_, private, names), items in groups.items():
-        cell, hits = items[0]
+        (block, src, dst), hits = items[0]
+        cell = sample(a, src, dst, block.relation)
         worst = max((h[1] for h in hits), key=lambda s: s.rank)
         severity = _outside_severity(worst, private)
         services = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         if private:
-            ranges = ", ".join(_range(c.src.rep.region) for c, _ in items[:3])
-            count = sum(_addresses(c.src.rep.region) for c, _ in items)
+            ranges = ", ".join(_range(p[1].rep.region) for p, _ in items[:3])
+            count = sum(_addresses(p[1].rep.region) for p, _ in items)
             title = f"Node services reachable from a private range outside the cluster: {services}"
             who = (
                 f"Addresses of the private range {ranges}"
@@ -392,12 +420,12 @@ def world_to_nodes(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         yield info.finding(
             severity=severity,
             title=title,
-            message=f"{who} can reach {_service_list(hits)} on {cell.dst.name}.",
-            subjects=node_subjects(cell.dst),
-            path=PathInfo(cell.src.name, cell.dst.name, cell.allowed.describe(), "-"),
+            message=f"{who} can reach {_service_list(hits)} on {dst.name}.",
+            subjects=node_subjects(dst),
+            path=PathInfo(src.name, dst.name, block.allowed.describe(), "-"),
             encrypted="false",
             steps=evidence(cell, hits[0][2]),
-            count=cell.dst.size,
+            count=dst.size,
             key_extra="|".join(names) + ("|private" if private else ""),
         )
 
