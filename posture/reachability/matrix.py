@@ -10,9 +10,8 @@ with per-pair decisions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from posture.engine.flows import Flows
 from posture.engine.index import Index
@@ -21,7 +20,7 @@ from posture.engine.peers import Peer, PeerKind
 from posture.engine.verdict import Encryption
 from posture.reachability.blocks import Block, allowed_of, build_blocks
 from posture.reachability.classes import EndpointClass, build_classes
-from posture.reachability.rollup import Count, D, S, rollup
+from posture.reachability.rollup import Count, Group, Rollups
 from posture.reachability.tally import Relation, Tally
 
 __all__ = ["Block", "Cell", "Matrix", "Relation", "build_matrix"]
@@ -59,16 +58,20 @@ class Matrix:
     blocks: list[Block]
     engine: PathEngine
     tally: Tally
+    _groups: dict[int, dict[tuple[Group, Group], Count]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _rollups: Rollups | None = field(default=None, init=False, repr=False, compare=False)
 
-    def rollup(
-        self,
-        block: Block,
-        src_key: Callable[[EndpointClass], S],
-        dst_key: Callable[[EndpointClass], D],
-        without: AbstractSet[str] = frozenset(),
-    ) -> dict[tuple[S, D], Count]:
-        """A block's pairs per (source group, destination group) (:mod:`.rollup`)."""
-        return rollup(self.tally, block, src_key, dst_key, without)
+    def groups(self, block: Block) -> dict[tuple[Group, Group], Count]:
+        """A block's pairs per (source group, destination group) as reports name them
+        (:func:`.rollup.group_of`), memoised: several rules and the report read them."""
+        hit = self._groups.get(id(block))
+        if hit is None:
+            if self._rollups is None:
+                self._rollups = Rollups(self.tally, self.classes)
+            hit = self._groups[id(block)] = self._rollups.counts(block)
+        return hit
 
     def pair_counts(self, a: EndpointClass, b: EndpointClass) -> dict[Relation, int]:
         """Endpoint pairs between two classes by relation (those with none left out)."""

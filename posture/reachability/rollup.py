@@ -1,21 +1,31 @@
-"""A block's pairs counted per group of its ends (namespace, node group, outside range…).
+"""A block's pairs counted per group of its ends (pods by namespace, node groups, outside
+ranges), as reports and findings speak of them.
 
-Reports and findings speak of namespaces and node groups, not of endpoint classes: a block of
-many classes on each side is summed into one tally per (source group, destination group),
-walking each node once (pairs on the same node) instead of every class pair.
+Pairs between two groups are the product of their sizes, less (for other-node blocks) or
+only (for same-node blocks) the pairs on one node: a dot product of the two groups' node
+tallies. A block often holds every class of a group (a whole namespace); such a group's
+tally is the group's own, and its dot products with other whole groups or with single classes
+are computed once for the whole matrix. So the cost follows groups and blocks, walking nodes
+only where a block holds part of a group.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TypeVar
 
 from posture.engine.peers import PeerKind
 from posture.reachability.blocks import Block
 from posture.reachability.classes import EndpointClass
 from posture.reachability.tally import Relation, Tally
+
+Group = tuple[str, str, str]  # kind, namespace, group name
+
+
+def group_of(c: EndpointClass) -> Group:
+    """Pods by namespace; node groups and outside ranges by their class."""
+    return (c.kind.value, c.namespace, c.namespace if c.kind is PeerKind.POD else c.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,87 +38,181 @@ class Count:
         return self.pairs - self.encrypted
 
 
-S = TypeVar("S", bound=Hashable)
-D = TypeVar("D", bound=Hashable)
-K = TypeVar("K", bound=Hashable)
+def _dot(a: dict[str, int], b: dict[str, int], only: AbstractSet[str] | None = None) -> int:
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    if only is None:
+        return sum(n * large.get(node, 0) for node, n in small.items())
+    return sum(n * large.get(node, 0) for node, n in small.items() if node in only)
 
 
-def _by_node(
-    tally: Tally, groups: dict[K, list[EndpointClass]], without: AbstractSet[str]
-) -> dict[str, dict[K, int]]:
-    out: dict[str, dict[K, int]] = {}
-    for k, classes in groups.items():
+def _tally(tally: Tally, classes: Iterable[EndpointClass]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in classes:
+        for node, n in tally.node_counts(c).items():
+            out[node] = out.get(node, 0) + n
+    return out
+
+
+# One side of a block, by group: (group, its classes in the block, whether that is all of
+# them, and (when not) their identity, for memoising).
+_Part = tuple[Group, list[EndpointClass], bool, tuple[int, ...]]
+
+
+class Rollups:
+    """Per-group pair counts of blocks over one matrix's classes (memoised)."""
+
+    def __init__(self, tally: Tally, classes: list[EndpointClass]) -> None:
+        self.tally = tally
+        self._members: dict[Group, int] = {}
         for c in classes:
-            for node, n in tally.node_counts(c).items():
-                if node in without:
-                    continue
-                here = out.setdefault(node, {})
-                here[k] = here.get(k, 0) + n
+            g = group_of(c)
+            self._members[g] = self._members.get(g, 0) + 1
+        self._group_nodes: dict[Group, dict[str, int]] = {}
+        self._group_classes: dict[Group, list[EndpointClass]] = {}
+        for c in classes:
+            self._group_classes.setdefault(group_of(c), []).append(c)
+        self._dots: dict[tuple[object, object, bool, object], int] = {}
+        self._enc_members: dict[tuple[int, object], int] = {}
+        self._parts: dict[tuple[int, ...], dict[str, int]] = {}
+
+    def _nodes(self, g: Group) -> dict[str, int]:
+        hit = self._group_nodes.get(g)
+        if hit is None:
+            hit = self._group_nodes[g] = _tally(self.tally, self._group_classes[g])
+        return hit
+
+    def _side(self, classes: tuple[EndpointClass, ...]) -> list[_Part]:
+        by: dict[Group, list[EndpointClass]] = {}
+        for c in classes:
+            by.setdefault(group_of(c), []).append(c)
+        out: list[_Part] = []
+        for g, cl in by.items():
+            whole = len(cl) == self._members[g]
+            out.append((g, cl, whole, () if whole else tuple(id(c) for c in cl)))
+        return out
+
+    def _part_nodes(self, key: tuple[int, ...], classes: list[EndpointClass]) -> dict[str, int]:
+        hit = self._parts.get(key)
+        if hit is None:
+            hit = self._parts[key] = _tally(self.tally, classes)
+        return hit
+
+    def _on(self, classes: list[EndpointClass], enc: AbstractSet[str], enc_key: object) -> int:
+        """Members of ``classes`` on ``enc`` nodes (memoised per class)."""
+        total = 0
+        for c in classes:
+            key = (id(c), enc_key)
+            hit = self._enc_members.get(key)
+            if hit is None:
+                counts = self.tally.node_counts(c)
+                hit = self._enc_members[key] = sum(n for node, n in counts.items() if node in enc)
+            total += hit
+        return total
+
+    def _same(
+        self,
+        a: _Part,
+        b: _Part,
+        enc: AbstractSet[str] | None,
+        enc_key: object,
+    ) -> int:
+        """Pairs on one node between a's and b's classes of the block (on ``enc`` nodes
+        only, when given)."""
+        ga, ca, whole_a, ta = a
+        gb, cb, whole_b, tb = b
+        dots = self._dots
+        key: tuple[object, object, bool, object]
+        if whole_a and whole_b:
+            key = (ga, gb, True, enc_key)
+            hit = dots.get(key)
+            if hit is None:
+                hit = dots[key] = _dot(self._nodes(ga), self._nodes(gb), enc)
+            return hit
+        if whole_b or whole_a:
+            # Sum per class of the partial side against the whole group (memoised per pair).
+            whole, part, first = (gb, ca, True) if whole_b else (ga, cb, False)
+            nodes = self._nodes(whole)
+            total = 0
+            for c in part:
+                key = (id(c), whole, first, enc_key)
+                hit = dots.get(key)
+                if hit is None:
+                    hit = dots[key] = _dot(self.tally.node_counts(c), nodes, enc)
+                total += hit
+            return total
+        key = (ta, tb, False, enc_key)
+        hit = dots.get(key)
+        if hit is None:
+            hit = dots[key] = _dot(self._part_nodes(ta, ca), self._part_nodes(tb, cb), enc)
+        return hit
+
+    def counts(self, block: Block) -> dict[tuple[Group, Group], Count]:
+        """Pairs (and encrypted pairs) of ``block`` per (source group, destination group);
+        groups with no pair in the block's relation are left out."""
+        srcs, dsts = self._side(block.srcs), self._side(block.dsts)
+        size = {id(cl): sum(c.size for c in cl) for _, cl, _, _ in (*srcs, *dsts)}
+        out: dict[tuple[Group, Group], Count] = {}
+        relation = block.relation
+        if relation is Relation.NONE:
+            for a in srcs:
+                for b in dsts:
+                    out[(a[0], b[0])] = Count(size[id(a[1])] * size[id(b[1])], 0)
+            return out
+        if relation is Relation.SAME_NODE:
+            dst_ids = {id(c) for c in block.dsts}
+            for a in srcs:
+                for b in dsts:
+                    pairs = self._same(a, b, None, None)
+                    if a[0] == b[0]:  # an endpoint and itself are no pair
+                        pairs -= sum(c.size for c in a[1] if id(c) in dst_ids)
+                    if pairs:
+                        out[(a[0], b[0])] = Count(pairs, 0)
+            return out
+        enc = self.tally.enc_nodes(block.dst_kind is PeerKind.HOST, block.dsts[0].rep.family)
+        enc_key = (block.dst_kind is PeerKind.HOST, block.dsts[0].rep.family)
+        on_enc = {id(cl): self._on(cl, enc, enc_key) for _, cl, _, _ in (*srcs, *dsts)}
+        for a in srcs:
+            for b in dsts:
+                pairs = size[id(a[1])] * size[id(b[1])] - self._same(a, b, None, None)
+                if pairs:
+                    encrypted = on_enc[id(a[1])] * on_enc[id(b[1])] - self._same(a, b, enc, enc_key)
+                    out[(a[0], b[0])] = Count(pairs, encrypted)
+        return out
+
+
+def _off(tally: Tally, classes: list[EndpointClass], without: AbstractSet[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in classes:
+        for node, n in tally.node_counts(c).items():
+            if node not in without:
+                out[node] = out.get(node, 0) + n
     return out
 
 
-def _on(by_node: dict[str, dict[K, int]], nodes: set[str] | None) -> dict[K, int]:
-    """Members per group on the given nodes (None: on any)."""
-    out: dict[K, int] = {}
-    for node, here in by_node.items():
-        if nodes is None or node in nodes:
-            for k, n in here.items():
-                out[k] = out.get(k, 0) + n
-    return out
+def touching(tally: Tally, block: Block, nodes: AbstractSet[str]) -> tuple[int, int]:
+    """Pairs of a cross-node block with an end on ``nodes``, and how many of those go to node
+    addresses or from pods to pods of another namespace."""
+    assert block.relation is Relation.OTHER_NODE
 
+    def away(srcs: list[EndpointClass], dsts: list[EndpointClass]) -> int:
+        s_on, d_on = _off(tally, srcs, nodes), _off(tally, dsts, nodes)
+        same = sum(n * d_on.get(node, 0) for node, n in s_on.items())
+        return sum(s_on.values()) * sum(d_on.values()) - same
 
-def rollup(
-    tally: Tally,
-    block: Block,
-    src_key: Callable[[EndpointClass], S],
-    dst_key: Callable[[EndpointClass], D],
-    without: AbstractSet[str] = frozenset(),
-) -> dict[tuple[S, D], Count]:
-    """Pairs (and encrypted pairs) of ``block`` per (source group, destination group); groups
-    with no pair in the block's relation are left out. ``without``: count only endpoints on
-    other nodes than these."""
-    srcs: dict[S, list[EndpointClass]] = {}
+    def total(srcs: list[EndpointClass], dsts: list[EndpointClass]) -> int:
+        t = tally
+        return t.pairs(t.side(srcs), t.side(dsts)).get(Relation.OTHER_NODE, 0)
+
+    hit = block.pairs - away(list(block.srcs), list(block.dsts))
+    if block.dst_kind is PeerKind.HOST:
+        return hit, hit
+    if block.dst_kind is not PeerKind.POD or block.src_kind is not PeerKind.POD:
+        return hit, 0
+    by_ns: dict[str, tuple[list[EndpointClass], list[EndpointClass]]] = {}
     for c in block.srcs:
-        srcs.setdefault(src_key(c), []).append(c)
-    dsts: dict[D, list[EndpointClass]] = {}
+        by_ns.setdefault(c.namespace, ([], []))[0].append(c)
     for c in block.dsts:
-        dsts.setdefault(dst_key(c), []).append(c)
-    if block.relation is Relation.NONE:
-        s_size = {k: sum(c.size for c in cl) for k, cl in srcs.items()}
-        d_size = {k: sum(c.size for c in cl) for k, cl in dsts.items()}
-        return {(a, b): Count(s_size[a] * d_size[b], 0) for a in srcs for b in dsts}
-    s_on = _by_node(tally, srcs, without)
-    d_on = _by_node(tally, dsts, without)
-    s_size = _on(s_on, None)
-    d_size = _on(d_on, None)
-    enc_nodes = tally.enc_nodes(block.dst_kind is PeerKind.HOST, block.dsts[0].rep.family)
-    same: dict[tuple[S, D], int] = {}
-    same_enc: dict[tuple[S, D], int] = {}
-    for node, here in s_on.items():
-        there = d_on.get(node)
-        if not there:
-            continue
-        encrypting = node in enc_nodes
-        for a, na in here.items():
-            for b, nb in there.items():
-                same[(a, b)] = same.get((a, b), 0) + na * nb
-                if encrypting:
-                    same_enc[(a, b)] = same_enc.get((a, b), 0) + na * nb
-    out: dict[tuple[S, D], Count] = {}
-    if block.relation is Relation.SAME_NODE:
-        dst_ids = {id(c) for c in block.dsts}
-        for c in block.srcs:  # an endpoint and itself are no pair
-            if id(c) in dst_ids:
-                k = (src_key(c), dst_key(c))
-                own = sum(n for node, n in tally.node_counts(c).items() if node not in without)
-                same[k] = same.get(k, 0) - own
-        return {k: Count(n, 0) for k, n in same.items() if n}
-    s_enc = _on(s_on, enc_nodes)
-    d_enc = _on(d_on, enc_nodes)
-    for a in srcs:
-        for b in dsts:
-            pairs = s_size.get(a, 0) * d_size.get(b, 0) - same.get((a, b), 0)
-            if pairs:
-                enc = s_enc.get(a, 0) * d_enc.get(b, 0) - same_enc.get((a, b), 0)
-                out[(a, b)] = Count(pairs, enc)
-    return out
+        if c.namespace in by_ns:
+            by_ns[c.namespace][1].append(c)
+    within = sum(total(s, d) - away(s, d) for s, d in by_ns.values() if d)
+    return hit, hit - within

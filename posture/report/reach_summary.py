@@ -14,16 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from posture.engine.flows import Flows, Universe
-from posture.engine.peers import PeerKind
-from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Matrix, Relation
+from posture.reachability.rollup import Group
 from posture.report.model import ReachRow
-
-_End = tuple[str, str, str]  # kind, namespace, group name
-
-
-def _end(c: EndpointClass) -> _End:
-    return (c.kind.value, c.namespace, c.namespace if c.kind is PeerKind.POD else c.name)
 
 
 @dataclass(slots=True)
@@ -34,10 +27,10 @@ class _Tally:
 
 def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
     """Allowed blocks summed into group rows (see the module docstring)."""
-    tallies: dict[tuple[_End, _End, Relation, Flows], _Tally] = {}
+    tallies: dict[tuple[Group, Group, Relation, Flows], _Tally] = {}
     for block in matrix.blocks:
         relation = block.relation
-        for (src, dst), count in matrix.rollup(block, _end, _end).items():
+        for (src, dst), count in matrix.groups(block).items():
             key = (src, dst, relation, block.allowed)
             t = tallies.get(key)
             if t is None:

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from posture.engine.peers import PeerKind
 from posture.findings.model import Finding, RuleInfo, Severity, Subject
 from posture.findings.registry import Analysis, Registry
-from posture.reachability.classes import EndpointClass
 from posture.reachability.matrix import Relation
+from posture.reachability.rollup import touching
 
 MEASURE = "encryption-everywhere"
 
@@ -25,10 +25,6 @@ WIREGUARD_OFF = RuleInfo(
 )
 
 
-def _group(c: EndpointClass) -> tuple[PeerKind, str]:
-    return c.kind, c.namespace
-
-
 def _touching(a: Analysis, nodes: set[str], *, workloads_only: bool = False) -> tuple[int, int]:
     """Endpoint pairs on allowed cross-node paths with an end on ``nodes`` (all of them in
     clear: those nodes do not encrypt), and how many of them go to node addresses or across
@@ -41,15 +37,9 @@ def _touching(a: Analysis, nodes: set[str], *, workloads_only: bool = False) -> 
             continue
         if workloads_only and block.dst_kind is not PeerKind.POD:
             continue
-        every = m.rollup(block, _group, _group)
-        away = m.rollup(block, _group, _group, without=nodes)
-        for (src, dst), count in every.items():
-            left = away.get((src, dst))
-            touching = count.pairs - (left.pairs if left is not None else 0)
-            pairs += touching
-            pods_apart = src[0] is PeerKind.POD and dst[0] is PeerKind.POD and src[1] != dst[1]
-            if dst[0] is PeerKind.HOST or pods_apart:
-                sensitive += touching
+        hit, apart = touching(m.tally, block, nodes)
+        pairs += hit
+        sensitive += apart
     return pairs, sensitive
 
 

@@ -62,10 +62,6 @@ def _dns(universe_flows: Flows, a: Analysis) -> Flows:
     return Flows({u.key(17): PortSet.of(53), u.key(6): PortSet.of(53)}) & universe_flows
 
 
-def _namespace(c: EndpointClass) -> str:
-    return c.namespace
-
-
 def namespace_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     namespaces = sorted({c.namespace for c in a.matrix.classes if c.kind is PeerKind.POD})
     if len(namespaces) < 3:
@@ -78,7 +74,7 @@ def namespace_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
         # DNS to kube-dns is meant to be open to everyone.
         if not (block.allowed - _dns(block.allowed, a)):
             continue
-        for src_ns, dst_ns in a.matrix.rollup(block, _namespace, _namespace):
+        for (_, src_ns, _), (_, dst_ns, _) in a.matrix.groups(block):
             if src_ns != dst_ns:
                 reached_from[dst_ns].add(src_ns)
                 sample_of.setdefault(dst_ns, (block, src_ns))
