@@ -128,21 +128,40 @@ def _kept_annotation(key: str) -> bool:
     return "projectcalico.org/" in key or key.startswith("posture.dev/")
 
 
-def slim(obj: Any) -> Any | None:
-    """What the live source keeps of one listed object: :func:`sanitise`, then only the
-    metadata and annotations the converter reads. Applied to each page as it arrives, so that
-    memory follows the model rather than the raw API objects (a served pod is several KB of
-    JSON; the fields posture uses are a few hundred bytes)."""
-    out = sanitise(obj)
-    if not isinstance(out, dict) or not isinstance(out.get("metadata"), Mapping):
-        return out
-    meta = {k: out["metadata"][k] for k in _KEPT_METADATA if k in out["metadata"]}
-    annotations = meta.get("annotations")
+def _slim_metadata(meta: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: meta[k] for k in _KEPT_METADATA if k in meta}
+    annotations = out.get("annotations")
     if isinstance(annotations, Mapping):
         kept = {k: v for k, v in annotations.items() if _kept_annotation(str(k))}
         if kept:
-            meta["annotations"] = kept
+            out["annotations"] = kept
         else:
-            del meta["annotations"]
-    out["metadata"] = meta
+            del out["annotations"]
+    return out
+
+
+def slim(obj: Any) -> Any | None:
+    """What the live source keeps of one listed object: what :func:`sanitise` keeps, with only
+    the metadata and annotations the converter reads. Applied to each page as it arrives, so
+    that memory follows the model rather than the raw API objects (a served pod is several KB
+    of JSON; the fields posture uses are a few hundred bytes).
+
+    One pass that builds the kept dict directly: this runs for every pod of the cluster."""
+    if not isinstance(obj, Mapping):
+        return obj
+    kind = obj.get("kind")
+    if kind in DROPPED_KINDS:
+        return None
+    out = dict(obj)
+    meta = obj.get("metadata")
+    if isinstance(meta, Mapping):
+        out["metadata"] = _slim_metadata(meta)
+    if kind == "Pod":
+        out["spec"] = _pod_spec(obj.get("spec"))
+        status = obj.get("status")
+        if isinstance(status, Mapping):
+            out["status"] = {k: status[k] for k in _POD_STATUS_KEYS if k in status}
+    elif kind in CONTROLLER_KINDS:
+        out["spec"] = _template(obj.get("spec"))
+        out.pop("status", None)
     return out
