@@ -34,7 +34,7 @@ from kubernetes import config as _k8s_config
 from posture.errors import SourceError
 from posture.model.coverage import Coverage, KindCoverage, ReadStatus
 from posture.model.meta import SourceLocation
-from posture.sources import convert_felix
+from posture.sources import convert_felix, paging
 from posture.sources.base import Provenance, RawInventory, RawObject
 from posture.sources.discovery import (
     KUBERNETES_KINDS,
@@ -79,6 +79,8 @@ class _NotServed(_KindFailure):
 
 class _Expired(_KindFailure):
     """410 Gone: the continue token outlived etcd's compaction; the list must restart."""
+
+    pages = 0  # pages read before the one that expired
 
 
 class _Conflict(_KindFailure):
@@ -196,13 +198,24 @@ class _Api:
         self.timeout = timeout
 
     def get(self, path: str, query: Sequence[tuple[str, str]] = (), *, doing: str) -> Any:
+        return self.parse(self._call("GET", path, query, None, doing), doing=doing)
+
+    def get_raw(self, path: str, query: Sequence[tuple[str, str]] = (), *, doing: str) -> bytes:
+        """The answer's bytes, unparsed (pages of a list: see :class:`_PageReader`)."""
         return self._call("GET", path, query, None, doing)
 
     def post(self, path: str, body: RawObject, *, doing: str) -> Any:
-        return self._call("POST", path, (), body, doing)
+        return self.parse(self._call("POST", path, (), body, doing), doing=doing)
 
     def put(self, path: str, body: RawObject, *, doing: str) -> Any:
-        return self._call("PUT", path, (), body, doing)
+        return self.parse(self._call("PUT", path, (), body, doing), doing=doing)
+
+    def parse(self, data: bytes, *, doing: str) -> Any:
+        """An answer's JSON; an unreadable one fails its kind, like any other bad answer."""
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise translate_error(exc, doing=doing, server=self.host) from None
 
     def _call(
         self,
@@ -211,13 +224,16 @@ class _Api:
         query: Sequence[tuple[str, str]],
         body: RawObject | None,
         doing: str,
-    ) -> Any:
+    ) -> bytes:
+        """One request with retries on transient failures, within the overall deadline."""
         for attempt in range(MAX_ATTEMPTS):
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 raise self._deadline_error(doing)
             try:
-                return self._send(method, path, query, body, min(self.request_timeout, remaining))
+                return self._exchange(
+                    method, path, query, body, min(self.request_timeout, remaining)
+                )
             except Exception as exc:  # translated just below: one place decides what it means
                 err = translate_error(exc, doing=doing, server=self.host)
                 if not isinstance(err, _Transient) or attempt == MAX_ATTEMPTS - 1:
@@ -229,17 +245,6 @@ class _Api:
                     raise self._deadline_error(doing) from None
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _send(
-        self,
-        method: str,
-        path: str,
-        query: Sequence[tuple[str, str]],
-        body: RawObject | None,
-        timeout: float,
-    ) -> Any:
-        """One HTTP exchange, its JSON answer parsed."""
-        return json.loads(self._exchange(method, path, query, body, timeout))
 
     def _exchange(
         self,
@@ -498,39 +503,60 @@ class ClusterSource:
         expires, because pages from two different snapshots of etcd must not be mixed."""
         restarts = 0
         while True:
-            items: list[RawObject] = []
-            pages, token = 0, ""
             try:
-                while True:
-                    query = [("limit", str(self.chunk_size))]
-                    if token:
-                        query.append(("continue", token))
-                    if spec.field_selector:
-                        query.append(("fieldSelector", spec.field_selector))
-                    body = api.get(
-                        spec.collection_path(),
-                        query,
-                        doing=f"listing {spec.label} (page {pages + 1})",
-                    )
-                    pages += 1
-                    for item in body.get("items") or ():
-                        item["apiVersion"] = spec.api_version  # LIST items carry neither field
-                        item["kind"] = spec.kind
-                        kept = slim(item)
-                        if kept is not None:
-                            items.append(kept)
-                    token = str((body.get("metadata") or {}).get("continue") or "")
-                    del body  # the page's raw objects go before the next page arrives
-                    if not token:
-                        return items, pages
-                    self.tick(f"{spec.label}: {len(items):,} so far, page {pages}")
+                return self._list_once(api, spec)
             except _Expired as exc:
                 restarts += 1
                 if restarts > MAX_LIST_RESTARTS:
                     raise _KindFailure(
                         f"list kept expiring ({restarts} tries); use a larger page size: {exc}"
                     ) from None
-                self.progress(f"{spec.label}: list expired after {pages} pages; restarting")
+                self.progress(f"{spec.label}: list expired after {exc.pages} pages; restarting")
+
+    def _list_once(self, api: _Api, spec: KindSpec) -> tuple[list[RawObject], int]:
+        """One pass over the pages (:func:`~posture.sources.paging.pages`: the next page is
+        requested while this one is parsed and trimmed); each page is reduced to what posture
+        uses (:func:`~posture.sources.sanitise.slim`) and dropped before the next is taken."""
+
+        def doing(number: int) -> str:
+            return f"listing {spec.label} (page {number})"
+
+        def fetch(token: str, number: int) -> bytes:
+            query = [("limit", str(self.chunk_size))]
+            if token:
+                query.append(("continue", token))
+            if spec.field_selector:
+                query.append(("fieldSelector", spec.field_selector))
+            try:
+                return api.get_raw(spec.collection_path(), query, doing=doing(number))
+            except _Expired as exc:
+                exc.pages = number - 1
+                raise
+
+        def parse(data: bytes, number: int) -> Any:
+            body = api.parse(data, doing=doing(number))
+            if not isinstance(body, dict):
+                raise _KindFailure(f"unreadable answer from {api.host} while {doing(number)}")
+            return body
+
+        items: list[RawObject] = []
+        number = 0
+        try:
+            for body in paging.pages(fetch, parse):
+                number += 1
+                for item in body.get("items") or ():
+                    item["apiVersion"] = spec.api_version  # LIST items carry neither field
+                    item["kind"] = spec.kind
+                    kept = slim(item)
+                    if kept is not None:
+                        items.append(kept)
+                more = bool(paging.continue_token(body.get("metadata")))
+                del body  # the page's raw objects go before the next page is taken
+                if more:
+                    self.tick(f"{spec.label}: {len(items):,} so far, page {number}")
+        except paging.TokenMismatch as exc:
+            raise _KindFailure(f"unreadable answer from {api.host} while listing: {exc}") from None
+        return items, number
 
     # --- permissions ---------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from posture.model.coverage import KindCoverage, ReadStatus
+from posture.sources import cluster as cluster_mod
+from posture.sources import paging
 from posture.sources.base import RawInventory
 from posture.sources.cluster import ClusterSource
 from posture.sources.discovery import CALICO_V1, CALICO_V3
@@ -298,6 +300,48 @@ def test_paginates_in_chunks(calico_v1_cluster: LiveCluster) -> None:
     assert f"pods: {pods} in {math.ceil(pods / 5)} pages" in lines
     # no object read twice across pages
     assert len(set(names(inv, "v1", "Pod"))) == pods
+
+
+def test_pages_read_ahead_give_what_one_page_gives(
+    populated: tuple[LiveCluster, str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small pages, each next request sent while the page in hand is parsed, read the same
+    objects as one page a kind. The real server's answers take both ways of finding the next
+    page: built-in lists carry their continue token in the answer's head, custom resources
+    (Calico's CRDs, encoded with keys sorted) after the items, so those are parsed first."""
+    cluster, calico_api, _objs = populated
+    heads: dict[str, list[str | None]] = {}
+    original = paging.head_continue_token
+    original_get = cluster_mod._Api.get_raw
+
+    def get_raw(self: Any, path: str, query: Any = (), *, doing: str) -> bytes:
+        data: bytes = original_get(self, path, query, doing=doing)
+        heads.setdefault(path, []).append(original(data))
+        return data
+
+    monkeypatch.setattr(cluster_mod._Api, "get_raw", get_raw)
+    small = ClusterSource(
+        kubeconfig=str(cluster.admin_kubeconfig), context=None, chunk_size=2
+    ).read_inventory()
+    monkeypatch.undo()
+    whole = ClusterSource(
+        kubeconfig=str(cluster.admin_kubeconfig), context=None, chunk_size=500
+    ).read_inventory()
+
+    def keyed(inv: RawInventory) -> dict[str, Any]:
+        return {loc.origin: obj for obj, loc in zip(inv.objects, inv.locations, strict=True)}
+
+    assert keyed(small) == keyed(whole)
+    assert [(k.kind, k.count) for k in small.coverage.kinds] == [
+        (k.kind, k.count) for k in whole.coverage.kinds
+    ]
+    pods = heads["/api/v1/pods"]
+    assert len(pods) == math.ceil((SHOP_PODS + PAY_PODS) / 2)
+    assert all(pods[:-1])  # tokens read from the head
+    assert pods[-1] == ""  # the last page has none
+    calico = {p: h for p, h in heads.items() if p.startswith(f"/apis/{calico_api}/")}
+    assert len(calico) >= 10
+    assert {h for hs in calico.values() for h in hs} == {None}  # metadata after the items
 
 
 def test_user_without_permissions_gets_forbidden_not_empty(calico_v1_cluster: LiveCluster) -> None:

@@ -79,17 +79,19 @@ def _compact_etcd(cluster: LiveCluster) -> None:
 def test_expired_continue_token_restarts_the_list(
     twelve_pods: LiveCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = cluster_mod._Api.get
+    original = cluster_mod._Api.get_raw
     compacted: list[bool] = []
 
-    def get(self: Any, path: str, query: Sequence[tuple[str, str]] = (), *, doing: str) -> Any:
-        body = original(self, path, query, doing=doing)
+    def get_raw(
+        self: Any, path: str, query: Sequence[tuple[str, str]] = (), *, doing: str
+    ) -> bytes:
+        data: bytes = original(self, path, query, doing=doing)
         if path == "/api/v1/pods" and not compacted:
             compacted.append(True)
             _compact_etcd(twelve_pods)
-        return body
+        return data
 
-    monkeypatch.setattr(cluster_mod._Api, "get", get)
+    monkeypatch.setattr(cluster_mod._Api, "get_raw", get_raw)
     lines: list[str] = []
     inv = _source(twelve_pods, chunk_size=5, progress=lines.append).read_inventory()
     assert "pods: list expired after 1 pages; restarting" in lines
@@ -99,8 +101,8 @@ def test_expired_continue_token_restarts_the_list(
 
 
 def _failing_send(status: int, path: str, times: int, headers: dict[str, str]) -> Any:
-    """Wrap ``_Api._send`` so that ``times`` requests for ``path`` fail with ``status``."""
-    original = cluster_mod._Api._send
+    """Wrap ``_Api._exchange`` so that ``times`` requests for ``path`` fail with ``status``."""
+    original = cluster_mod._Api._exchange
     left = [times]
 
     def send(self: Any, method: str, p: str, query: Any, body: Any, timeout: float) -> Any:
@@ -122,7 +124,7 @@ def test_throttled_request_is_retried_after_retry_after(
     fake_time = types.SimpleNamespace(monotonic=time.monotonic, sleep=sleeps.append)
     monkeypatch.setattr(cluster_mod, "time", fake_time)
     send = _failing_send(429, "/api/v1/nodes", 2, {"Retry-After": "3"})
-    monkeypatch.setattr(cluster_mod._Api, "_send", send)
+    monkeypatch.setattr(cluster_mod._Api, "_exchange", send)
     inv = _source(bare_cluster).read_inventory()
     assert sleeps == [3.0, 3.0]
     assert inv.coverage.complete
@@ -134,7 +136,9 @@ def test_server_errors_after_retries_fail_only_that_kind(
     sleeps: list[float] = []
     fake_time = types.SimpleNamespace(monotonic=time.monotonic, sleep=sleeps.append)
     monkeypatch.setattr(cluster_mod, "time", fake_time)
-    monkeypatch.setattr(cluster_mod._Api, "_send", _failing_send(503, "/api/v1/services", 99, {}))
+    monkeypatch.setattr(
+        cluster_mod._Api, "_exchange", _failing_send(503, "/api/v1/services", 99, {})
+    )
     inv = _source(bare_cluster).read_inventory()
     failed = [k for k in inv.coverage.kinds if k.status is ReadStatus.FAILED]
     assert [k.kind for k in failed] == ["Service"]
@@ -170,7 +174,7 @@ def test_calico_discovery_failure_fails_calico_kinds(
     fake_time = types.SimpleNamespace(monotonic=time.monotonic, sleep=lambda _s: None)
     monkeypatch.setattr(cluster_mod, "time", fake_time)
     send = _failing_send(503, "/apis/crd.projectcalico.org/v1", 99, {})
-    monkeypatch.setattr(cluster_mod._Api, "_send", send)
+    monkeypatch.setattr(cluster_mod._Api, "_exchange", send)
     inv = _source(calico_v1_cluster).read_inventory()
     calico = [k for k in inv.coverage.kinds if k.api_group == "crd.projectcalico.org"]
     assert {k.status for k in calico} == {ReadStatus.FAILED}
