@@ -239,11 +239,7 @@ class Index:
 
     def workload_chain(self, pod: Pod, direction: Direction) -> Chain:
         stage = Stage.EGRESS if direction is Direction.EGRESS else Stage.INGRESS
-        profiles = tuple(
-            self.profiles[n]
-            for n in (f"kns.{pod.namespace}", f"ksa.{pod.namespace}.{pod.service_account}")
-            if n in self.profiles
-        )
+        profiles = tuple(self.profiles[n] for n in pod.profile_names if n in self.profiles)
         return Chain(
             stage,
             f"pod {pod.namespace}/{pod.name}",

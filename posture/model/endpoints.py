@@ -51,6 +51,16 @@ class Pod:
     service_account: str
     ports: tuple[ContainerPort, ...] = ()
     phase: str = ""
+    # The endpoint's profiles in order when they are not Kubernetes' own pair (``kns.<ns>``,
+    # ``ksa.<ns>.<sa>``): a WorkloadEndpoint of another orchestrator (§1.3, §2.6).
+    profiles: tuple[str, ...] | None = None
+
+    @property
+    def profile_names(self) -> tuple[str, ...]:
+        """The profiles consulted, in order, when no tier decides (§2.6)."""
+        if self.profiles is not None:
+            return self.profiles
+        return (f"kns.{self.namespace}", f"ksa.{self.namespace}.{self.service_account}")
 
     @property
     def is_workload_endpoint(self) -> bool:

@@ -275,7 +275,15 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
     sas = _service_accounts(b)
     ns_labels = {n.name: n.labels for n in namespaces}
     sa_labels = {(s.namespace, s.name): s.labels for s in sas}
-    pods = tuple(sorted(_workloads(b, ns_labels, sa_labels), key=lambda p: (p.namespace, p.name)))
+    # Profiles before workloads: a WorkloadEndpoint inherits labels from the profiles it lists.
+    profiles = _profiles(b, namespaces, sas)
+    profile_labels = {p.name: p.labels_to_apply for p in profiles}
+    pods = tuple(
+        sorted(
+            _workloads(b, ns_labels, sa_labels, profile_labels),
+            key=lambda p: (p.namespace, p.name),
+        )
+    )
     nodes = tuple(sorted(_nodes(b), key=lambda n: n.name))
 
     policies: list[Policy] = []
@@ -307,7 +315,6 @@ def build_snapshot(inv: RawInventory, options: ConvertOptions | None = None) -> 
             b.remember(pol.ref, loc)
 
     tiers = _tiers(b, policies)
-    profiles = _profiles(b, namespaces, sas)
     network_sets = _network_sets(b, ns_labels)
     felix_inputs = _felix_inputs(b)
     auto_hep = convert_misc.auto_host_endpoints_enabled(b.items("KubeControllersConfiguration"))
@@ -431,12 +438,13 @@ def _workloads(
     b: _Builder,
     ns_labels: Mapping[str, Labels],
     sa_labels: Mapping[tuple[str, str], Labels],
+    profile_labels: Mapping[str, Labels],
 ) -> list[Pod]:
     """Pods, then WorkloadEndpoints of workloads no Pod carries (etcd-datastore exports)."""
     found = convert_workload.pods(b.items("Pod"), b.where, ns_labels, sa_labels)
     known = {(p.namespace, p.name) for p, _ in found}
     found += convert_workload.workload_endpoint_pods(
-        b.items("WorkloadEndpoint"), b.where, ns_labels, sa_labels, known
+        b.items("WorkloadEndpoint"), b.where, ns_labels, sa_labels, known, profile_labels
     )
     for pod, loc in found:
         b.remember(pod.ref, loc)

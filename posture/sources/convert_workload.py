@@ -157,6 +157,7 @@ def workload_endpoint_pods(
     ns_labels: Mapping[str, Labels],
     sa_labels: Mapping[tuple[str, str], Labels],
     known: set[tuple[str, str]],
+    profile_labels: Mapping[str, Labels],
 ) -> list[tuple[Pod, SourceLocation]]:
     """WorkloadEndpoints of workloads no Pod in ``known`` (namespace, name) carries.
 
@@ -166,7 +167,14 @@ def workload_endpoint_pods(
     profiles ``kns.<ns>`` and ``ksa.<ns>.<sa>``, and ``ports`` from the named container
     ports. The reverse gives the Pod posture would have read. Its fields are checked as
     Calico's validator does (libcalico-go/lib/validator/v3: ``ipNetworks`` dive,net;
-    ``ports`` port gt=0)."""
+    ``ports`` port gt=0).
+
+    A WorkloadEndpoint of another orchestrator (``spec.orchestrator`` not ``k8s``: OpenStack,
+    a plain CNI workload in an etcd-datastore cluster), or one listing other profiles than
+    Kubernetes' pair, keeps its own profiles in order, and its effective labels are its own
+    over those its profiles apply, first profile first (§3.3), with the namespace and
+    orchestrator labels Calico stores on every endpoint (libcalico-go/lib/clientv3/
+    workloadendpoint.go ``updateLabelsForStorage``); no ``pcns.``/``pcsa.`` labels."""
     out = []
     for obj, loc, _ in items:
         meta = _meta(obj)
@@ -178,10 +186,15 @@ def workload_endpoint_pods(
             continue  # the Pod is the source of truth; its WorkloadEndpoint adds nothing
         known.add((ns, name))
         sa = str(spec.get("serviceAccountName") or "default")
-        own = {k: v for k, v in _own_labels(obj).items() if k not in _CALICO_WEP_LABELS}
-        labels = workload_labels(
-            own, ns, sa, ns_labels.get(ns, Labels()), sa_labels.get((ns, sa), Labels())
-        )
+        orchestrator = str(spec.get("orchestrator") or "k8s")
+        profiles = _profiles(where, spec.get("profiles"), ns, sa, orchestrator)
+        if orchestrator == "k8s":
+            own = {k: v for k, v in _own_labels(obj).items() if k not in _CALICO_WEP_LABELS}
+            labels = workload_labels(
+                own, ns, sa, ns_labels.get(ns, Labels()), sa_labels.get((ns, sa), Labels())
+            )
+        else:
+            labels = _other_labels(obj, ns, orchestrator, profiles or (), profile_labels)
         pod = Pod(
             ref=ObjectRef("Pod", ns, name, "v1"),
             namespace=ns,
@@ -193,9 +206,42 @@ def workload_endpoint_pods(
             service_account=sa,
             ports=_endpoint_ports(where, spec.get("ports")),
             phase="Running",  # Calico keeps endpoints only for live workloads (§1.3)
+            profiles=profiles,
         )
         out.append((pod, loc))
     return out
+
+
+def _profiles(
+    where: Where, raw: Any, ns: str, sa: str, orchestrator: str
+) -> tuple[str, ...] | None:
+    """``spec.profiles`` when they are not what Kubernetes gives every pod (None then)."""
+    if raw is None:
+        return None if orchestrator == "k8s" else ()
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        where.fail("spec.profiles", "must be a list of profile names")
+    names = tuple(str(p) for p in raw)
+    if orchestrator == "k8s" and names == (f"kns.{ns}", f"ksa.{ns}.{sa}"):
+        return None
+    return names
+
+
+def _other_labels(
+    obj: Mapping[str, Any],
+    ns: str,
+    orchestrator: str,
+    profiles: tuple[str, ...],
+    profile_labels: Mapping[str, Labels],
+) -> Labels:
+    """Effective labels of a non-Kubernetes endpoint (§3.3): inherited from its profiles (the
+    first profile wins), its own win over them; namespace and orchestrator as stored."""
+    out: dict[str, str] = {}
+    for name in reversed(profiles):
+        out.update(profile_labels.get(name, Labels()))
+    out.update(_own_labels(obj))
+    out["projectcalico.org/namespace"] = ns
+    out["projectcalico.org/orchestrator"] = orchestrator
+    return Labels(out)
 
 
 def _addresses(where: Where, raw: Any) -> tuple[str, ...]:
