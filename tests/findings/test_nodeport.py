@@ -14,7 +14,7 @@ from typing import Any
 
 from posture.findings.model import Severity
 from tests.findings.conftest import CheckFn, because, of, one, path_of, subjects
-from tests.support.builders import HTTP, N1, N2, Obj, gnp, host_endpoint, namespace, pod
+from tests.support.builders import HTTP, N1, N2, Obj, gnp, host_endpoint, namespace, node, pod
 
 WEB: list[Obj] = [
     namespace("web"),
@@ -246,3 +246,21 @@ def test_load_balancer_address_and_its_node_ports(check: CheckFn) -> None:
     )
     only = exposed(check(*WEB, without, allow_all))
     assert [f.title.split(": ", 1)[1] for f in only] == ["Service web/web (load-balancer address)"]
+
+
+def test_ipv6_nodeport_reaches_ipv6_backends_only(check: CheckFn) -> None:
+    """kube-proxy translates within one address family (a NodePort on an IPv6 node address
+    goes to IPv6 endpoints): the IPv6 node's NodePort exposes the IPv6 backend, the IPv4
+    nodes' NodePorts never reach it."""
+    n3 = node("n3", "10.0.0.3")
+    n3["metadata"]["annotations"] = {"projectcalico.org/IPv6Address": "fd00::3/64"}
+    n3["status"]["addresses"] = [{"type": "InternalIP", "address": "fd00::3"}]
+    web6 = pod("web", "web-6", "n3", "fd00:244::6", {"app": "web6"}, ports=[HTTP])
+    svc = web_service(selector={"app": "web6"})
+    allow_all = gnp(
+        "web-ingress", selector="app == 'web6'", types=["Ingress"], ingress=[{"action": "Allow"}]
+    )
+    f = one(check(namespace("web"), n3, web6, svc, allow_all), "PST-NODE-007")
+    assert "NodePort 30080/TCP of node n3;" in f.message
+    assert "backend web/web-6 accepts them" in f.message
+    assert "[service-nat] Service web/web: → DNAT (fd00::3:30080/TCP" in because(f)

@@ -198,7 +198,7 @@ class _Context:
         sets = _source_sets(idx)
         groups: dict[tuple[int, tuple[int, ...]], list[IPSet]] = {}
         for fam in (4, 6):
-            if fam == 6 and not self.atoms.v6:
+            if fam == 6 and not self.atoms.v6 and not _ipv6_fronts(idx):
                 continue
             for region in self.atoms.regions(fam):
                 rest = region - cluster
@@ -256,6 +256,13 @@ def _outside_pools(pools: IPSet, addresses: Iterable[str]) -> IPSet:
             if not pools.contains(value, 4):
                 v4.append((value, value))
     return IPSet(v4=v4) | address_set(other)
+
+
+def _ipv6_fronts(index: Index) -> bool:
+    """Whether some node address or Service address a client could use is IPv6."""
+    nodes = (a for n in index.snap.nodes for a in n.addresses[:1])
+    services = (a for s in index.snap.services for a in (*s.external_ips, *s.load_balancer_ips))
+    return any(":" in a for a in (*nodes, *services))
 
 
 def _source_sets(index: Index) -> list[IPSet]:
@@ -440,8 +447,8 @@ def _accepted(
     """(``port/PROTO``, prefixed with ``at:`` when given, and the evidence) for each port
     mapping through which ``src`` opens connections to ``backend`` (the steps of the first
     allowed verdict)."""
-    if src.peer.family != front.family:
-        return
+    if not src.peer.family == front.family == backend.family:
+        return  # kube-proxy translates within one address family
     name = f"Service {svc.namespace}/{svc.name}"
     for f, back, text in pairs:
         port = text.split(" → ", 1)[0]
