@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from posture.errors import InputError
 from posture.model.snapshot import Snapshot
-from posture.sources.base import RawInventory
+from posture.sources.base import RawInventory, gc_paused
 from posture.sources.convert import ConvertOptions, build_snapshot
 from posture.sources.manifests import ManifestSource
 from posture.sources.snapshot_file import SnapshotFileSource, is_snapshot_file
@@ -88,5 +88,6 @@ def read_cluster(
     """Read a live cluster through its API server → the Snapshot.
 
     Raises :class:`~posture.errors.SourceError` (exit code 3) when it cannot be read."""
-    inventory: RawInventory = cluster_source(options or ClusterOptions()).read_inventory()
-    return build_snapshot(inventory, convert)
+    with gc_paused():
+        inventory: RawInventory = cluster_source(options or ClusterOptions()).read_inventory()
+        return build_snapshot(inventory, convert)

@@ -35,7 +35,7 @@ from posture.errors import SourceError
 from posture.model.coverage import Coverage, KindCoverage, ReadStatus
 from posture.model.meta import SourceLocation
 from posture.sources import convert_felix, paging
-from posture.sources.base import Provenance, RawInventory, RawObject
+from posture.sources.base import Provenance, RawInventory, RawObject, gc_paused
 from posture.sources.discovery import (
     KUBERNETES_KINDS,
     KindSpec,
@@ -331,7 +331,8 @@ class ClusterSource:
         """Read the cluster and convert it with the converter every source shares."""
         from posture.sources.convert import build_snapshot
 
-        return build_snapshot(self.read_inventory())
+        with gc_paused():
+            return build_snapshot(self.read_inventory())
 
     # --- configuration -------------------------------------------------------------------
 
@@ -437,16 +438,20 @@ class ClusterSource:
     # --- reading -------------------------------------------------------------------------
 
     def read_inventory(self) -> RawInventory:
-        """List every kind posture needs; see the module docstring for what each outcome means."""
+        """List every kind posture needs; see the module docstring for what each outcome means.
+        The garbage collector is paused meanwhile (:func:`~posture.sources.base.gc_paused`)."""
         deadline = time.monotonic() + self.timeout
         api = self._connect(deadline)
         try:
-            version = api.get("/version", doing="reading the server version")
-            calico_api, groups, served = self._discover(api)
-            inventory = RawInventory()
-            coverage: list[KindCoverage] = []
-            for spec in (*KUBERNETES_KINDS, *calico_specs(calico_api)):
-                coverage.append(self._read_kind(api, spec, calico_api, groups, served, inventory))
+            with gc_paused():
+                version = api.get("/version", doing="reading the server version")
+                calico_api, groups, served = self._discover(api)
+                inventory = RawInventory()
+                coverage: list[KindCoverage] = []
+                for spec in (*KUBERNETES_KINDS, *calico_specs(calico_api)):
+                    coverage.append(
+                        self._read_kind(api, spec, calico_api, groups, served, inventory)
+                    )
         finally:
             api.api_client.close()
         inventory.coverage = Coverage(tuple(coverage))

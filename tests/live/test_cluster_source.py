@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from typing import Any
@@ -332,6 +333,7 @@ def test_pages_read_ahead_give_what_one_page_gives(
         return {loc.origin: obj for obj, loc in zip(inv.objects, inv.locations, strict=True)}
 
     assert keyed(small) == keyed(whole)
+    assert gc.isenabled()  # paused while reading only
     assert [(k.kind, k.count) for k in small.coverage.kinds] == [
         (k.kind, k.count) for k in whole.coverage.kinds
     ]
