@@ -255,6 +255,7 @@ def build_classes(index: Index, refine: Refinement = NO_REFINEMENT) -> list[Endp
             project.owners(index.owners_of(pod.ips[0])),
             pod.namespace,
             pod.service_account,
+            pod.profiles,  # a WorkloadEndpoint's own profiles (§2.6)
             pod.named_ports,
             atoms.atom_of(pod.ips[0]),
             ctx(pod.node),

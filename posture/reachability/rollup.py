@@ -54,8 +54,8 @@ def _tally(tally: Tally, classes: Iterable[EndpointClass]) -> dict[str, int]:
 
 
 # One side of a block, by group: (group, its classes in the block, whether that is all of
-# them, and (when not) their identity, for memoising).
-_Part = tuple[Group, list[EndpointClass], bool, tuple[int, ...]]
+# them, (when not) their identity for memoising, and their members).
+_Part = tuple[Group, list[EndpointClass], bool, tuple[int, ...], int]
 
 
 class Rollups:
@@ -74,6 +74,10 @@ class Rollups:
         self._dots: dict[tuple[object, object, bool, object], int] = {}
         self._enc_members: dict[tuple[int, object], int] = {}
         self._parts: dict[tuple[int, ...], dict[str, int]] = {}
+        self._sides: dict[tuple[int, ...], list[_Part]] = {}
+        self._part_enc: dict[tuple[object, object], int] = {}
+        self._vs: dict[tuple[int, object], dict[Group, int]] = {}
+        self._by_node: dict[str, dict[Group, int]] | None = None
 
     def _nodes(self, g: Group) -> dict[str, int]:
         hit = self._group_nodes.get(g)
@@ -82,13 +86,20 @@ class Rollups:
         return hit
 
     def _side(self, classes: tuple[EndpointClass, ...]) -> list[_Part]:
+        """A block side by group (memoised: many blocks share a side)."""
+        key = tuple(map(id, classes))
+        hit = self._sides.get(key)
+        if hit is not None:
+            return hit
         by: dict[Group, list[EndpointClass]] = {}
         for c in classes:
             by.setdefault(group_of(c), []).append(c)
         out: list[_Part] = []
         for g, cl in by.items():
             whole = len(cl) == self._members[g]
-            out.append((g, cl, whole, () if whole else tuple(id(c) for c in cl)))
+            ids = () if whole else tuple(id(c) for c in cl)
+            out.append((g, cl, whole, ids, sum(c.size for c in cl)))
+        self._sides[key] = out
         return out
 
     def _part_nodes(self, key: tuple[int, ...], classes: list[EndpointClass]) -> dict[str, int]:
@@ -97,8 +108,13 @@ class Rollups:
             hit = self._parts[key] = _tally(self.tally, classes)
         return hit
 
-    def _on(self, classes: list[EndpointClass], enc: AbstractSet[str], enc_key: object) -> int:
-        """Members of ``classes`` on ``enc`` nodes (memoised per class)."""
+    def _on(self, part: _Part, enc: AbstractSet[str], enc_key: object) -> int:
+        """Members of a part on ``enc`` nodes (memoised per part and per class)."""
+        g, classes, whole, ids, _ = part
+        part_key = (g if whole else ids, enc_key)
+        found = self._part_enc.get(part_key)
+        if found is not None:
+            return found
         total = 0
         for c in classes:
             key = (id(c), enc_key)
@@ -107,7 +123,30 @@ class Rollups:
                 counts = self.tally.node_counts(c)
                 hit = self._enc_members[key] = sum(n for node, n in counts.items() if node in enc)
             total += hit
+        self._part_enc[part_key] = total
         return total
+
+    def _versus(
+        self, c: EndpointClass, enc: AbstractSet[str] | None, enc_key: object
+    ) -> dict[Group, int]:
+        """Pairs on one node between a class and each whole group (on ``enc`` nodes only,
+        when given), from the groups on each of its nodes (memoised per class)."""
+        key = (id(c), enc_key)
+        hit = self._vs.get(key)
+        if hit is None:
+            if self._by_node is None:
+                self._by_node = {}
+                for g, classes in self._group_classes.items():
+                    for node, n in _tally(self.tally, classes).items():
+                        self._by_node.setdefault(node, {})[g] = n
+            hit = {}
+            for node, n in self.tally.node_counts(c).items():
+                if enc is not None and node not in enc:
+                    continue
+                for g, m in self._by_node.get(node, {}).items():
+                    hit[g] = hit.get(g, 0) + n * m
+            self._vs[key] = hit
+        return hit
 
     def _same(
         self,
@@ -118,8 +157,8 @@ class Rollups:
     ) -> int:
         """Pairs on one node between a's and b's classes of the block (on ``enc`` nodes
         only, when given)."""
-        ga, ca, whole_a, ta = a
-        gb, cb, whole_b, tb = b
+        ga, ca, whole_a, ta, _ = a
+        gb, cb, whole_b, tb, _ = b
         dots = self._dots
         key: tuple[object, object, bool, object]
         if whole_a and whole_b:
@@ -129,16 +168,11 @@ class Rollups:
                 hit = dots[key] = _dot(self._nodes(ga), self._nodes(gb), enc)
             return hit
         if whole_b or whole_a:
-            # Sum per class of the partial side against the whole group (memoised per pair).
-            whole, part, first = (gb, ca, True) if whole_b else (ga, cb, False)
-            nodes = self._nodes(whole)
+            # Sum per class of the partial side against the whole group.
+            whole, part = (gb, ca) if whole_b else (ga, cb)
             total = 0
             for c in part:
-                key = (id(c), whole, first, enc_key)
-                hit = dots.get(key)
-                if hit is None:
-                    hit = dots[key] = _dot(self.tally.node_counts(c), nodes, enc)
-                total += hit
+                total += self._versus(c, enc, enc_key).get(whole, 0)
             return total
         key = (ta, tb, False, enc_key)
         hit = dots.get(key)
@@ -150,13 +184,12 @@ class Rollups:
         """Pairs (and encrypted pairs) of ``block`` per (source group, destination group);
         groups with no pair in the block's relation are left out."""
         srcs, dsts = self._side(block.srcs), self._side(block.dsts)
-        size = {id(cl): sum(c.size for c in cl) for _, cl, _, _ in (*srcs, *dsts)}
         out: dict[tuple[Group, Group], Count] = {}
         relation = block.relation
         if relation is Relation.NONE:
             for a in srcs:
                 for b in dsts:
-                    out[(a[0], b[0])] = Count(size[id(a[1])] * size[id(b[1])], 0)
+                    out[(a[0], b[0])] = Count(a[4] * b[4], 0)
             return out
         if relation is Relation.SAME_NODE:
             dst_ids = {id(c) for c in block.dsts}
@@ -170,12 +203,13 @@ class Rollups:
             return out
         enc = self.tally.enc_nodes(block.dst_kind is PeerKind.HOST, block.dsts[0].rep.family)
         enc_key = (block.dst_kind is PeerKind.HOST, block.dsts[0].rep.family)
-        on_enc = {id(cl): self._on(cl, enc, enc_key) for _, cl, _, _ in (*srcs, *dsts)}
+        on_enc = [self._on(b, enc, enc_key) for b in dsts]
         for a in srcs:
-            for b in dsts:
-                pairs = size[id(a[1])] * size[id(b[1])] - self._same(a, b, None, None)
+            a_enc = self._on(a, enc, enc_key)
+            for b, b_enc in zip(dsts, on_enc, strict=True):
+                pairs = a[4] * b[4] - self._same(a, b, None, None)
                 if pairs:
-                    encrypted = on_enc[id(a[1])] * on_enc[id(b[1])] - self._same(a, b, enc, enc_key)
+                    encrypted = a_enc * b_enc - self._same(a, b, enc, enc_key)
                     out[(a[0], b[0])] = Count(pairs, encrypted)
         return out
 

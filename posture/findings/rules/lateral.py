@@ -11,8 +11,8 @@ from posture.engine.peers import Peer, PeerKind
 from posture.findings.model import Finding, PathInfo, RuleInfo, Severity, steps_text
 from posture.findings.registry import Analysis, Registry
 from posture.findings.rules.common import (
-    class_pairs,
     evidence,
+    has_pair,
     namespace_subjects,
     pods_phrase,
     sample,
@@ -27,7 +27,7 @@ from posture.reachability.chains import (
     peer_representatives,
 )
 from posture.reachability.classes import EndpointClass
-from posture.reachability.matrix import Block
+from posture.reachability.matrix import Block, Relation
 
 MEASURE = "lateral-movement-contained"
 
@@ -62,30 +62,82 @@ def _dns(universe_flows: Flows, a: Analysis) -> Flows:
     return Flows({u.key(17): PortSet.of(53), u.key(6): PortSet.of(53)}) & universe_flows
 
 
+def _namespaces(classes: Iterable[EndpointClass]) -> set[str]:
+    return {c.namespace for c in classes}
+
+
+def _across(a: Analysis, block: Block, twin: bool) -> Iterable[tuple[str, str]]:
+    """(source namespace, destination namespace) pairs, namespaces apart, that a pod → pod
+    block holds endpoint pairs for. Across nodes, any two namespaces' pods make a pair unless
+    all of them sit on one node; on one node, only namespaces that share a node do. With a
+    same-node ``twin`` allowing the same, every two namespaces' pods make a pair in one of
+    the two."""
+    if twin:
+        dsts = _namespaces(block.dsts)
+        for s in _namespaces(block.srcs):
+            yield from ((s, d) for d in dsts if d != s)
+        return
+    if block.relation is Relation.OTHER_NODE:
+        nodes_of: dict[str, set[str]] = {}
+        for c in (*block.srcs, *block.dsts):
+            nodes_of.setdefault(c.namespace, set()).update(c.member_nodes)
+        dsts = _namespaces(block.dsts)
+        for s in _namespaces(block.srcs):
+            for d in dsts:
+                if s != d and len(nodes_of[s] | nodes_of[d]) > 1:
+                    yield s, d
+        return
+    for (_, s, _), (_, d, _) in a.matrix.groups(block):
+        if s != d:
+            yield s, d
+
+
 def namespace_open(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     namespaces = sorted({c.namespace for c in a.matrix.classes if c.kind is PeerKind.POD})
     if len(namespaces) < 3:
         return
     reached_from: dict[str, set[str]] = {ns: set() for ns in namespaces}
     sample_of: dict[str, tuple[Block, str]] = {}
+    # A same-node block and a cross-node block of the same ends allowing the same are read
+    # together (together they hold every pair of their ends).
+    same = {
+        (id(b.srcs), id(b.dsts), b.allowed)
+        for b in a.matrix.blocks
+        if b.relation is Relation.SAME_NODE
+    }
+    other = {
+        (id(b.srcs), id(b.dsts), b.allowed)
+        for b in a.matrix.blocks
+        if b.relation is Relation.OTHER_NODE
+    }
     for block in a.matrix.blocks:
         if block.src_kind is not PeerKind.POD or block.dst_kind is not PeerKind.POD:
             continue
         # DNS to kube-dns is meant to be open to everyone.
         if not (block.allowed - _dns(block.allowed, a)):
             continue
-        for (_, src_ns, _), (_, dst_ns, _) in a.matrix.groups(block):
-            if src_ns != dst_ns:
-                reached_from[dst_ns].add(src_ns)
-                sample_of.setdefault(dst_ns, (block, src_ns))
+        key = (id(block.srcs), id(block.dsts), block.allowed)
+        if block.relation is Relation.SAME_NODE and key in other:
+            continue  # read with its twin
+        twin = block.relation is Relation.OTHER_NODE and key in same
+        for src_ns, dst_ns in _across(a, block, twin):
+            reached_from[dst_ns].add(src_ns)
+            sample_of.setdefault(dst_ns, (block, src_ns))
     for ns in namespaces:
         others = set(namespaces) - {ns}
         if others and reached_from[ns] >= others:
             block, src_ns = sample_of[ns]
-            src, dst = next(
-                (s, d) for s, d in class_pairs(block) if s.namespace == src_ns and d.namespace == ns
+            srcs = [c for c in block.srcs if c.namespace == src_ns]
+            dsts = [c for c in block.dsts if c.namespace == ns]
+            # A pair of the block, or of its same-node twin (which allows the same).
+            relation, src, dst = next(
+                (r, s, d)
+                for r in (block.relation, Relation.SAME_NODE)
+                for s in srcs
+                for d in dsts
+                if has_pair(s, d, r)
             )
-            cell = sample(a, src, dst, block.relation)
+            cell = sample(a, src, dst, relation)
             yield info.finding(
                 title=f"{info.title}: {ns}",
                 message=f"Pods in every other namespace ({len(others)}) can open connections to "
