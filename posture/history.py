@@ -46,28 +46,36 @@ def _findings(doc: dict[str, Any]) -> dict[str, FindingRef]:
     return out
 
 
+def _groups(value: Any) -> list[str]:
+    """A row end's groups: a list, or one name (reports of an older version)."""
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
 def _paths(doc: dict[str, Any]) -> set[PathRef]:
-    """Paths keyed after outside ranges are merged (a report by an older posture may still have
-    them split): a new network set that no rule treats differently changes no path."""
+    """Paths between groups (a row stands for every pair of its source and destination
+    groups), keyed after outside ranges are merged (a report by an older posture may still
+    have them split): a new network set that no rule treats differently changes no path."""
     rows = [r for r in doc.get("reach") or [] if isinstance(r, dict)]
     full = [
         r for r in rows if {"src", "dst", "srcKind", "dstKind", "relation", "allowed"} <= r.keys()
     ]
     names = outside_names(full)
 
-    def name(r: dict[str, Any], end: str) -> str:
-        value = str(r.get(end, ""))
-        return names.get(value, value) if r.get(end + "Kind") == EXTERNAL else value
+    def named(r: dict[str, Any], end: str) -> list[str]:
+        values = _groups(r.get(end, ""))
+        if r.get(end + "Kind") != EXTERNAL:
+            return values
+        return sorted({names.get(v, v) for v in values})
 
-    return {
-        PathRef(
-            src=name(r, "src"),
-            dst=name(r, "dst"),
-            relation=str(r.get("relation", "")),
-            allowed=str(r.get("allowed", "")),
-        )
-        for r in rows
-    }
+    out: set[PathRef] = set()
+    for r in rows:
+        relation, allowed = str(r.get("relation", "")), str(r.get("allowed", ""))
+        dsts = named(r, "dst")
+        for src in named(r, "src"):
+            out.update(
+                PathRef(src=src, dst=dst, relation=relation, allowed=allowed) for dst in dsts
+            )
+    return out
 
 
 def _where(doc: dict[str, Any]) -> str:
@@ -78,8 +86,8 @@ def _where(doc: dict[str, Any]) -> str:
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> Changes:
     before, after = _findings(old), _findings(new)
-    # v1alpha1 reports held one reach row per class pair, v1alpha2 rows per group: rows of
-    # different versions do not compare (every path would show as closed and opened).
+    # v1alpha1 reports held one reach row per class pair, v1alpha2 one per pair of groups,
+    # v1alpha3 one per block: rows of different versions do not compare.
     compared = "reach" in old and "reach" in new and old.get("apiVersion") == new.get("apiVersion")
     old_paths, new_paths = (_paths(old), _paths(new)) if compared else (set(), set())
     return Changes(

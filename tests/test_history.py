@@ -15,7 +15,7 @@ import yaml
 from posture.history import diff_documents
 from tests.support import EXAMPLE, ROOT, run
 
-SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha2.json").read_text())
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha3.json").read_text())
 
 
 @pytest.fixture
@@ -30,8 +30,12 @@ def reports(
     gone = copy.deepcopy(new_doc["findings"][-1])
     gone["id"] = gone["checkId"] + "-000000000000"
     old_doc["findings"].append(gone)
-    # A path between pods (outside ranges are renamed by behaviour before comparing).
-    first = next(i for i, r in enumerate(new_doc["reach"]) if r["srcKind"] == r["dstKind"] == "pod")
+    # A path between two namespaces (outside ranges are renamed by behaviour before comparing).
+    first = next(
+        i
+        for i, r in enumerate(new_doc["reach"])
+        if r["srcKind"] == r["dstKind"] == "pod" and len(r["src"]) == len(r["dst"]) == 1
+    )
     old_doc["reach"].pop(first)
     extra = dict(new_doc["reach"][first], allowed="TCP 22")
     old_doc["reach"].append(extra)

@@ -16,7 +16,7 @@ from posture.model.inputs import dropped_reason, input_gaps
 from posture.model.meta import Labels, ObjectRef
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "docs" / "schema" / "posture-report-v1alpha2.json"
+SCHEMA = REPO / "docs" / "schema" / "posture-report-v1alpha3.json"
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

@@ -26,7 +26,7 @@ from tests.report.test_policyreport import crd_validator, load_crd
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = str(ROOT / "examples" / "cluster")
 INVARIANTS = str(ROOT / "examples" / "invariants.yaml")
-SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha2.json").read_text())
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha3.json").read_text())
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -24,7 +24,7 @@ from posture.suppressions import (
 )
 from tests.support import EXAMPLE, ROOT
 
-SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha2.json").read_text())
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "posture-report-v1alpha3.json").read_text())
 TODAY = dt.date(2025, 6, 1)
 
 NS_FINDING = Finding(

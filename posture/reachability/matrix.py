@@ -63,14 +63,21 @@ class Matrix:
     )
     _rollups: Rollups | None = field(default=None, init=False, repr=False, compare=False)
 
+    def _roll(self) -> Rollups:
+        if self._rollups is None:
+            self._rollups = Rollups(self.tally, self.classes)
+        return self._rollups
+
+    def marginals(self, block: Block) -> tuple[list[tuple[Group, int]], list[tuple[Group, int]]]:
+        """A block's pairs from each source group, and to each destination group."""
+        return self._roll().marginals(block)
+
     def groups(self, block: Block) -> dict[tuple[Group, Group], Count]:
         """A block's pairs per (source group, destination group) as reports name them
         (:func:`.rollup.group_of`), memoised: several rules and the report read them."""
         hit = self._groups.get(id(block))
         if hit is None:
-            if self._rollups is None:
-                self._rollups = Rollups(self.tally, self.classes)
-            hit = self._groups[id(block)] = self._rollups.counts(block)
+            hit = self._groups[id(block)] = self._roll().counts(block)
         return hit
 
     def pair_counts(self, a: EndpointClass, b: EndpointClass) -> dict[Relation, int]:

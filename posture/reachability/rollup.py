@@ -78,6 +78,7 @@ class Rollups:
         self._part_enc: dict[tuple[object, object], int] = {}
         self._vs: dict[tuple[int, object], dict[Group, int]] = {}
         self._by_node: dict[str, dict[Group, int]] | None = None
+        self._side_tallies: dict[tuple[int, ...], dict[str, int]] = {}
 
     def _nodes(self, g: Group) -> dict[str, int]:
         hit = self._group_nodes.get(g)
@@ -212,6 +213,47 @@ class Rollups:
                     encrypted = a_enc * b_enc - self._same(a, b, enc, enc_key)
                     out[(a[0], b[0])] = Count(pairs, encrypted)
         return out
+
+    def _part_tally(self, part: _Part) -> dict[str, int]:
+        g, classes, whole, ids, _ = part
+        return self._nodes(g) if whole else self._part_nodes(ids, classes)
+
+    def _side_tally(self, parts: list[_Part]) -> dict[str, int]:
+        key = tuple(id(p[1]) for p in parts)
+        hit = self._side_tallies.get(key)
+        if hit is None:
+            hit = {}
+            for p in parts:
+                for node, n in self._part_tally(p).items():
+                    hit[node] = hit.get(node, 0) + n
+            self._side_tallies[key] = hit
+        return hit
+
+    def marginals(self, block: Block) -> tuple[list[tuple[Group, int]], list[tuple[Group, int]]]:
+        """Pairs of ``block`` from each source group to all its destinations, and to each
+        destination group from all its sources."""
+        srcs, dsts = self._side(block.srcs), self._side(block.dsts)
+
+        def per_group(
+            mine: list[_Part], other: list[_Part], other_classes: tuple[EndpointClass, ...]
+        ) -> list[tuple[Group, int]]:
+            relation = block.relation
+            size = sum(p[4] for p in other)
+            if relation is Relation.NONE:
+                return [(p[0], p[4] * size) for p in mine]
+            nodes = self._side_tally(other)
+            ids = {id(c) for c in other_classes}
+            out = []
+            for p in mine:
+                same = _dot(self._part_tally(p), nodes)
+                if relation is Relation.SAME_NODE:
+                    itself = sum(c.size for c in p[1] if id(c) in ids)
+                    out.append((p[0], same - itself))
+                else:
+                    out.append((p[0], p[4] * size - same))
+            return out
+
+        return per_group(srcs, dsts, block.dsts), per_group(dsts, srcs, block.srcs)
 
 
 def _off(tally: Tally, classes: list[EndpointClass], without: AbstractSet[str]) -> dict[str, int]:

@@ -44,7 +44,7 @@ def _in_scope(scope: str) -> Callable[[str, str], bool]:
 def _colour(e: Edge) -> str:
     if e.outside:
         return "#737373"
-    return "#d7301f" if e.unencrypted_pairs else "#1a9850"
+    return "#d7301f" if e.unencrypted else "#1a9850"
 
 
 def render_dot(report: Report, scope: str = "all") -> str:
@@ -66,11 +66,11 @@ def render_dot(report: Report, scope: str = "all") -> str:
         fill = {"box": "#deebf7", "diamond": "#fee8c8"}.get(shape, "#e5f5e0")
         lines.append(f"  {_q(g)} [label={_q(label_of(g))}, shape={shape}, fillcolor={_q(fill)}];")
     for (src, dst), e in edges.items():
-        label = f"{e.pairs} pair{'s' if e.pairs != 1 else ''}"
+        label = f"{e.pairs} pair{'s' if e.pairs != 1 else ''}" if e.counted else "allowed"
         if e.all_traffic:
             label += ", all traffic"
-        if e.unencrypted_pairs and not e.outside:
-            label += f", {e.unencrypted_pairs} unencrypted"
+        if e.unencrypted and not e.outside:
+            label += ", unencrypted"
         colour = _colour(e)
         width = "2.5" if e.all_traffic else "1"
         lines.append(

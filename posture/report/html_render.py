@@ -21,7 +21,7 @@ from collections import defaultdict
 from html import escape
 
 from posture.report.model import MeasureStatus, Report
-from posture.report.svg import EMPTY, SCALE, heatmap, shade, stacked_bar
+from posture.report.svg import EMPTY, SCALE, heatmap, stacked_bar
 
 HEAT_ALL_TRAFFIC = SCALE[-1]  # the colour of "any connection" cells (tests look for it)
 HEAT_SOME_PORTS = SCALE[2]
@@ -116,57 +116,71 @@ def _suppressed(report: Report) -> str:
     return f"<h2>Suppressed ({len(report.suppressed)})</h2><table>{rows}</table>"
 
 
-def _by_risk(weights: dict[tuple[str, str], int], axis: int) -> list[str]:
-    """The row (axis 0) or column (axis 1) names that have an allowed cell, heaviest first."""
-    totals: dict[str, int] = defaultdict(int)
-    for key, w in weights.items():
-        totals[key[axis]] += w
-    return sorted(totals, key=lambda name: (-totals[name], name))
-
-
 def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def namespace_heatmap(report: Report) -> str:
-    pairs: dict[tuple[str, str], int] = defaultdict(int)
-    for r in report.reach:
-        if r.src_kind == "pod" and r.dst_kind == "pod" and r.pairs:
-            pairs[(r.src_namespace, r.dst_namespace)] += r.pairs
-    if not pairs:
-        return "<p>No pod-to-pod path is allowed.</p>"
-    top = max(pairs.values())
-    cells = {
-        k: (shade(v, top), f"{k[0]} → {k[1]}: {_plural(v, 'endpoint pair')} allowed")
-        for k, v in pairs.items()
-    }
-    return heatmap(
-        _by_risk(pairs, 0), _by_risk(pairs, 1), cells, title="namespace to namespace reachability"
-    )
+HEAT_MAX = 40  # rows and columns a heat map keeps (the heaviest); the rest is counted
 
 
-def node_heatmap(report: Report) -> str:
+def _pod_heatmap(report: Report, dst_kind: str, title: str, none: str) -> str:
+    """Pod namespaces (rows) × destination groups (columns): any connection or some ports.
+    Rows and columns are ordered by the pairs they hold (any connection weighs most) and
+    capped at :data:`HEAT_MAX` each."""
+    row_risk: dict[str, int] = defaultdict(int)
+    col_risk: dict[str, int] = defaultdict(int)
+    rows = [r for r in report.reach if r.src_kind == "pod" and r.dst_kind == dst_kind and r.pairs]
+    for r in rows:
+        weight = 1_000_000 if r.allowed == "all traffic" else 1
+        for s, n in zip(r.src, r.src_pairs, strict=True):
+            row_risk[s] += weight * max(n, 1)
+        for d, n in zip(r.dst, r.dst_pairs, strict=True):
+            col_risk[d] += weight * max(n, 1)
+    if not rows:
+        return none
+    names = sorted(row_risk, key=lambda k: (-row_risk[k], k))
+    cols = sorted(col_risk, key=lambda k: (-col_risk[k], k))
+    shown_rows, shown_cols = set(names[:HEAT_MAX]), set(cols[:HEAT_MAX])
     cells: dict[tuple[str, str], tuple[str, str]] = {}
-    # Risk: any connection weighs more than some ports; then the pairs it stands for.
-    risk: dict[tuple[str, str], int] = defaultdict(int)
-    for r in report.reach:
-        if r.src_kind != "pod" or r.dst_kind != "host":
-            continue
-        key = (r.src, r.dst)
+    for r in rows:
         everything = r.allowed == "all traffic"
-        risk[key] += (1_000_000 if everything else 1) * max(r.pairs, 1)
-        if everything or key not in cells:
-            colour = HEAT_ALL_TRAFFIC if everything else HEAT_SOME_PORTS
-            cells[key] = (colour, f"{r.src} → {r.dst} ({r.relation}): {r.allowed}")
-    if not cells:
-        return "<p>No pod may open a connection to a node.</p>"
+        for s in r.src:
+            if s not in shown_rows:
+                continue
+            for d in r.dst:
+                key = (s, d)
+                if d in shown_cols and (everything or key not in cells):
+                    colour = HEAT_ALL_TRAFFIC if everything else HEAT_SOME_PORTS
+                    cells[key] = (colour, f"{s} → {d} ({r.relation}): {r.allowed}")
     legend = (
         f'<p class="legend meta"><span style="background:{HEAT_ALL_TRAFFIC}"></span>any '
         f'connection<span style="background:{HEAT_SOME_PORTS}"></span>some ports'
         f'<span style="background:{EMPTY};border:1px solid #ccc"></span>nothing</p>'
     )
-    return legend + heatmap(
-        _by_risk(risk, 0), _by_risk(risk, 1), cells, title="namespace to node reachability"
+    hidden = max(0, len(names) - HEAT_MAX) + max(0, len(cols) - HEAT_MAX)
+    more = (
+        f'<p class="meta">{_plural(hidden, "more row or column")} with fewer pairs not shown.</p>'
+        if hidden
+        else ""
+    )
+    return legend + heatmap(names[:HEAT_MAX], cols[:HEAT_MAX], cells, title=title) + more
+
+
+def namespace_heatmap(report: Report) -> str:
+    return _pod_heatmap(
+        report,
+        "pod",
+        "namespace to namespace reachability",
+        "<p>No pod-to-pod path is allowed.</p>",
+    )
+
+
+def node_heatmap(report: Report) -> str:
+    return _pod_heatmap(
+        report,
+        "host",
+        "namespace to node reachability",
+        "<p>No pod may open a connection to a node.</p>",
     )
 
 

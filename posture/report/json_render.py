@@ -1,7 +1,7 @@
 """JSON (and YAML) rendering of a Report, shaped like a Kubernetes object.
 
-The shape is published as a JSON Schema in ``docs/schema/posture-report-v1alpha2.json`` and is
-backward-compatible within ``v1alpha2``: keys are only ever added, never renamed or removed,
+The shape is published as a JSON Schema in ``docs/schema/posture-report-v1alpha3.json`` and is
+backward-compatible within ``v1alpha3``: keys are only ever added, never renamed or removed,
 because dashboards and pipelines break when field names change. The tests validate every JSON
 and YAML output against that schema.
 """
@@ -47,12 +47,12 @@ def finding_dict(f: Finding, *, result: str = "fail") -> dict[str, Any]:
 
 def reach_dict(r: ReachRow) -> dict[str, Any]:
     return {
-        "src": r.src,
+        "src": list(r.src),
         "srcKind": r.src_kind,
-        "srcNamespace": r.src_namespace,
-        "dst": r.dst,
+        "srcPairs": list(r.src_pairs),
+        "dst": list(r.dst),
         "dstKind": r.dst_kind,
-        "dstNamespace": r.dst_namespace,
+        "dstPairs": list(r.dst_pairs),
         "relation": r.relation,
         "allowed": r.allowed,
         "encryption": r.encryption,

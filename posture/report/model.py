@@ -13,7 +13,7 @@ from posture.model.coverage import Coverage
 if TYPE_CHECKING:
     from posture.report.changes import Changes
 
-SCHEMA_VERSION = "v1alpha2"
+SCHEMA_VERSION = "v1alpha3"
 API_VERSION = f"posture.dev/{SCHEMA_VERSION}"
 
 
@@ -43,19 +43,26 @@ MEASURES: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class ReachRow:
-    """One allowed class-to-class path, for renderers that draw reachability."""
+    """Allowed paths between sets of groups, for renderers that draw reachability: every
+    pair of ``src`` × ``dst`` groups that holds endpoint pairs is allowed ``allowed``.
 
-    src: str  # class display name
+    Groups are pods by namespace, node groups, outside ranges. A row stands for one block of
+    the model (sources and destinations decided alike), so the rows grow with blocks and
+    groups, never with their pairs: an open cluster of a thousand namespaces is a few rows.
+    Pair counts are per row, and per group of each end (``src_pairs``: pairs from each source
+    group to the row's destinations; ``dst_pairs`` likewise)."""
+
+    src: tuple[str, ...]
     src_kind: str  # pod | host | external
-    src_namespace: str  # '' for hosts and external
-    dst: str
+    dst: tuple[str, ...]
     dst_kind: str
-    dst_namespace: str
     relation: str  # same-node | other-node | -
     allowed: str  # e.g. "TCP 80,443; UDP 53" or "all traffic"
     encryption: str  # encrypted | unencrypted | local
     pairs: int  # endpoint pairs the row stands for
     unencrypted_pairs: int
+    src_pairs: tuple[int, ...] = ()
+    dst_pairs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

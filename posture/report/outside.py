@@ -24,14 +24,22 @@ EXTERNAL = "external"
 _Sig = frozenset[tuple[str, str, str, str]]
 
 
+def _names(value: Any) -> list[str]:
+    """A row end's groups: a list (this version), or one name (older reports)."""
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
 def _signatures(rows: Iterable[Mapping[str, Any]]) -> dict[str, set[tuple[str, str, str, str]]]:
     sigs: dict[str, set[tuple[str, str, str, str]]] = {}
     for r in rows:
         rel, allowed = str(r["relation"]), str(r["allowed"])
+        src, dst = _names(r["src"]), _names(r["dst"])
         if r["srcKind"] == EXTERNAL:
-            sigs.setdefault(str(r["src"]), set()).add(("from", str(r["dst"]), rel, allowed))
+            for name in src:
+                sigs.setdefault(name, set()).add(("from", "\n".join(dst), rel, allowed))
         if r["dstKind"] == EXTERNAL:
-            sigs.setdefault(str(r["dst"]), set()).add(("to", str(r["src"]), rel, allowed))
+            for name in dst:
+                sigs.setdefault(name, set()).add(("to", "\n".join(src), rel, allowed))
     return sigs
 
 
@@ -56,14 +64,30 @@ def outside_names(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
+def _renamed(
+    groups: tuple[str, ...], counts: tuple[int, ...], names: Mapping[str, str]
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Groups renamed, those that became one merged (their pair counts summed)."""
+    merged: dict[str, int] = {}
+    for k, g in enumerate(groups):
+        new = names.get(g, g)
+        merged[new] = merged.get(new, 0) + (counts[k] if k < len(counts) else 0)
+    order = sorted(merged)
+    return tuple(order), tuple(merged[g] for g in order) if counts else ()
+
+
 def merge_outside(rows: Iterable[ReachRow]) -> tuple[ReachRow, ...]:
     """The rows with outside ranges renamed, rows that became equal summed into one."""
     rows = tuple(rows)
     names = outside_names(reach_dict(r) for r in rows)
-    merged: dict[tuple[str, str, str, str, str], ReachRow] = {}
+    merged: dict[tuple[tuple[str, ...], tuple[str, ...], str, str, str], ReachRow] = {}
     for r in rows:
-        r = replace(r, src=names.get(r.src, r.src) if r.src_kind == EXTERNAL else r.src)
-        r = replace(r, dst=names.get(r.dst, r.dst) if r.dst_kind == EXTERNAL else r.dst)
+        if r.src_kind == EXTERNAL:
+            src, src_pairs = _renamed(r.src, r.src_pairs, names)
+            r = replace(r, src=src, src_pairs=src_pairs)
+        if r.dst_kind == EXTERNAL:
+            dst, dst_pairs = _renamed(r.dst, r.dst_pairs, names)
+            r = replace(r, dst=dst, dst_pairs=dst_pairs)
         key = (r.src, r.dst, r.relation, r.allowed, r.encryption)
         seen = merged.get(key)
         merged[key] = (
@@ -73,6 +97,8 @@ def merge_outside(rows: Iterable[ReachRow]) -> tuple[ReachRow, ...]:
                 seen,
                 pairs=seen.pairs + r.pairs,
                 unencrypted_pairs=seen.unencrypted_pairs + r.unencrypted_pairs,
+                src_pairs=tuple(a + b for a, b in zip(seen.src_pairs, r.src_pairs, strict=True)),
+                dst_pairs=tuple(a + b for a, b in zip(seen.dst_pairs, r.dst_pairs, strict=True)),
             )
         )
     return tuple(merged.values())

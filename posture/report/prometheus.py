@@ -53,7 +53,8 @@ def render_prometheus(report: Report) -> str:
     unencrypted: Counter[str] = Counter()
     for r in report.reach:
         if r.src_kind == "pod" and r.dst_kind == "host" and r.allowed == "all traffic":
-            to_nodes[r.src_namespace] += r.pairs
+            for ns, n in zip(r.src, r.src_pairs, strict=True):
+                to_nodes[ns] += n
         if r.unencrypted_pairs:
             unencrypted[r.relation] += r.unencrypted_pairs
     lines: list[str] = []

@@ -2,20 +2,21 @@
 and outside ranges, never by endpoint classes or their pairs.
 
 Pods are summarised by namespace, nodes by node group (endpoint classes of nodes: nodes that
-policy treats alike), the outside world by range. One row per (source group, destination group,
-relation, allowed flows), with pair and unencrypted-pair tallies summed over the classes it
-stands for. Rows are exact: classes whose allowed flows differ stay in different rows, so "all
-traffic" on a row means every pair it counts may open any connection. Full class-level detail
-is ``posture reach -o json``.
+policy treats alike), the outside world by range. One row per block of the model: the groups
+its sources and destinations belong to, its relation and allowed flows, pair and
+unencrypted-pair tallies, and pairs per group of each end. Rows are exact: classes whose
+allowed flows differ stay in different rows, so "all traffic" on a row means every pair it
+counts may open any connection (a group split by policy appears in several rows). An open
+cluster is a handful of rows whatever its namespaces. Full class-level detail is
+``posture reach -o json``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from posture.engine.flows import Flows, Universe
 from posture.reachability.matrix import Matrix, Relation
-from posture.reachability.rollup import Group
 from posture.report.model import ReachRow
 
 
@@ -23,26 +24,48 @@ from posture.report.model import ReachRow
 class _Tally:
     pairs: int = 0
     unencrypted: int = 0
+    src_pairs: list[int] = field(default_factory=list)
+    dst_pairs: list[int] = field(default_factory=list)
+
+
+def _add(into: list[int], values: list[int]) -> None:
+    if not into:
+        into.extend(values)
+    else:
+        for k, v in enumerate(values):
+            into[k] += v
 
 
 def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
-    """Allowed blocks summed into group rows (see the module docstring)."""
-    tallies: dict[tuple[Group, Group, Relation, Flows], _Tally] = {}
+    """One row per block, its ends named by group (see the module docstring); blocks whose
+    rows would be equal are summed into one."""
+    tallies: dict[tuple[str, tuple[str, ...], str, tuple[str, ...], Relation, Flows], _Tally] = {}
     for block in matrix.blocks:
         relation = block.relation
-        for (src, dst), count in matrix.groups(block).items():
-            key = (src, dst, relation, block.allowed)
-            t = tallies.get(key)
-            if t is None:
-                t = tallies[key] = _Tally()
-            t.pairs += count.pairs
-            if relation is Relation.NONE:
-                t.unencrypted += count.pairs
-            elif relation is Relation.OTHER_NODE:
-                t.unencrypted += count.unencrypted
+        srcs, dsts = matrix.marginals(block)
+        srcs.sort(key=lambda gn: gn[0][2])
+        dsts.sort(key=lambda gn: gn[0][2])
+        key = (
+            block.src_kind.value,
+            tuple(g[2] for g, _ in srcs),
+            block.dst_kind.value,
+            tuple(g[2] for g, _ in dsts),
+            relation,
+            block.allowed,
+        )
+        t = tallies.get(key)
+        if t is None:
+            t = tallies[key] = _Tally()
+        t.pairs += block.pairs
+        if relation is Relation.NONE:
+            t.unencrypted += block.pairs
+        elif relation is Relation.OTHER_NODE:
+            t.unencrypted += block.pairs - block.encrypted_pairs
+        _add(t.src_pairs, [n for _, n in srcs])
+        _add(t.dst_pairs, [n for _, n in dsts])
     described: dict[Flows, str] = {}
     rows = []
-    for (src, dst, relation, allowed), t in tallies.items():
+    for (src_kind, src, dst_kind, dst, relation, allowed), t in tallies.items():
         text = described.get(allowed)
         if text is None:
             text = described[allowed] = allowed.describe(universe)
@@ -54,17 +77,17 @@ def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
             encryption = "encrypted"
         rows.append(
             ReachRow(
-                src=src[2],
-                src_kind=src[0],
-                src_namespace=src[1],
-                dst=dst[2],
-                dst_kind=dst[0],
-                dst_namespace=dst[1],
+                src=src,
+                src_kind=src_kind,
+                dst=dst,
+                dst_kind=dst_kind,
                 relation=relation.value,
                 allowed=text,
                 encryption=encryption,
                 pairs=t.pairs,
                 unencrypted_pairs=t.unencrypted,
+                src_pairs=tuple(t.src_pairs),
+                dst_pairs=tuple(t.dst_pairs),
             )
         )
     rows.sort(key=lambda r: (r.src_kind, r.src, r.dst_kind, r.dst, r.relation, r.allowed))

@@ -16,14 +16,6 @@ SCALE = ("#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15")
 SEGMENT_COLOURS = {"encrypted": "#1a9850", "unencrypted": "#d7301f", "local": "#9e9e9e"}
 
 
-def shade(value: float, maximum: float) -> str:
-    if value <= 0 or maximum <= 0:
-        return EMPTY
-    if value >= maximum:
-        return SCALE[-1]
-    return SCALE[min(len(SCALE) - 2, int(value / maximum * (len(SCALE) - 1)))]
-
-
 def heatmap(
     rows: Sequence[str],
     cols: Sequence[str],

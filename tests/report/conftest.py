@@ -15,7 +15,7 @@ from posture.sources.convert import build_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "cluster"
-SCHEMA = ROOT / "docs" / "schema" / "posture-report-v1alpha2.json"
+SCHEMA = ROOT / "docs" / "schema" / "posture-report-v1alpha3.json"
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ def test_json_and_yaml_match_the_published_schema(
     text = render(report, fmt)
     doc = json.loads(text) if fmt is Format.JSON else yaml.safe_load(text)
     jsonschema.Draft202012Validator(report_schema).validate(doc)
-    assert doc["apiVersion"] == "posture.dev/v1alpha2"
+    assert doc["apiVersion"] == "posture.dev/v1alpha3"
     assert doc["kind"] == "PostureReport"
     assert len(doc["reach"]) == len(report.reach)
 
