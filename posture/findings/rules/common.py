@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 
 from posture.engine.flows import Flows
 from posture.engine.verdict import Step
@@ -24,25 +25,36 @@ def evidence(cell: Cell, flows: Flows) -> tuple[Step, ...]:
     return ()
 
 
-def has_pair(a: EndpointClass, b: EndpointClass, relation: Relation) -> bool:
-    """Whether classes a and b hold an endpoint pair in ``relation``."""
+def _has_pair(
+    a: EndpointClass,
+    b: EndpointClass,
+    a_nodes: AbstractSet[str],
+    b_nodes: AbstractSet[str],
+    relation: Relation,
+) -> bool:
     if relation is Relation.NONE:
         return True
-    a_nodes, b_nodes = set(a.member_nodes), set(b.member_nodes)
     if relation is Relation.OTHER_NODE:
-        return len(a_nodes | b_nodes) > 1
+        return len(a_nodes) > 1 or len(b_nodes) > 1 or a_nodes != b_nodes
     if a is b:  # an endpoint and itself are no pair
         return len(a_nodes) < a.size
     return not a_nodes.isdisjoint(b_nodes)
+
+
+def has_pair(a: EndpointClass, b: EndpointClass, relation: Relation) -> bool:
+    """Whether classes a and b hold an endpoint pair in ``relation``."""
+    return _has_pair(a, b, set(a.member_nodes), set(b.member_nodes), relation)
 
 
 def class_pairs(block: Block) -> Iterator[tuple[EndpointClass, EndpointClass]]:
     """The class pairs of a block that hold endpoint pairs in its relation. Only for rules
     whose one side is a node group or an outside range (pod groups × node groups: bounded by
     the report's own summary), never for pod → pod blocks."""
+    nodes = {id(c): frozenset(c.member_nodes) for c in (*block.srcs, *block.dsts)}
     for src in block.srcs:
+        src_nodes = nodes[id(src)]
         for dst in block.dsts:
-            if has_pair(src, dst, block.relation):
+            if _has_pair(src, dst, src_nodes, nodes[id(dst)], block.relation):
                 yield src, dst
 
 
