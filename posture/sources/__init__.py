@@ -45,8 +45,10 @@ def offline_source(
 def load_snapshot(paths: Sequence[str | Path], options: ConvertOptions | None = None) -> Snapshot:
     """Manifest files and directories, or one snapshot file → the Snapshot.
 
-    Raises :class:`~posture.errors.InputError` naming file, object and field on bad input."""
-    return offline_source([Path(p) for p in paths], options).load()
+    Raises :class:`~posture.errors.InputError` naming file, object and field on bad input.
+    The garbage collector is paused meanwhile, as for a live cluster (:func:`gc_paused`)."""
+    with gc_paused():
+        return offline_source([Path(p) for p in paths], options).load()
 
 
 @dataclass(frozen=True, slots=True)
