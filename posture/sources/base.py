@@ -48,6 +48,9 @@ class RawInventory:
     locations: list[SourceLocation] = field(default_factory=list)
     coverage: Coverage = field(default_factory=Coverage)
     provenance: Provenance = field(default_factory=lambda: Provenance(source=""))
+    # Conversion work a source did ahead, as objects arrived: id(object) -> (that object, what
+    # the converter would work out of it alone); see convert_workload.Prepared.
+    prepared: dict[int, tuple[RawObject, Any]] = field(default_factory=dict)
 
     def add(self, obj: RawObject, location: SourceLocation) -> None:
         self.objects.append(obj)

@@ -34,8 +34,9 @@ from kubernetes import config as _k8s_config
 from posture.errors import SourceError
 from posture.model.coverage import Coverage, KindCoverage, ReadStatus
 from posture.model.meta import SourceLocation
-from posture.sources import convert_felix, paging
+from posture.sources import convert_felix, convert_workload, paging
 from posture.sources.base import Provenance, RawInventory, RawObject, gc_paused
+from posture.sources.convert_policy import Where
 from posture.sources.discovery import (
     KUBERNETES_KINDS,
     KindSpec,
@@ -485,10 +486,11 @@ class ClusterSource:
             outcome = KindCoverage(spec.kind, group_label, ReadStatus.ABSENT, reason=reason)
         else:
             try:
-                items, pages = self._list(api, spec)
+                items, pages, prepared = self._list(api, spec)
             except _KindFailure as exc:
                 outcome = KindCoverage(spec.kind, group_label, exc.status, reason=exc.message)
             else:
+                inventory.prepared.update(prepared)
                 for item in items:
                     meta = item.get("metadata") or {}
                     path = spec.object_path(meta.get("namespace", ""), meta.get("name", ""))
@@ -503,7 +505,7 @@ class ClusterSource:
             self.progress(f"{spec.label}: {outcome.status.value} ({outcome.reason})")
         return outcome
 
-    def _list(self, api: _Api, spec: KindSpec) -> tuple[list[RawObject], int]:
+    def _list(self, api: _Api, spec: KindSpec) -> tuple[list[RawObject], int, _Prepared]:
         """All objects of one kind, paginated; restarted from scratch when the continue token
         expires, because pages from two different snapshots of etcd must not be mixed."""
         restarts = 0
@@ -518,10 +520,11 @@ class ClusterSource:
                     ) from None
                 self.progress(f"{spec.label}: list expired after {exc.pages} pages; restarting")
 
-    def _list_once(self, api: _Api, spec: KindSpec) -> tuple[list[RawObject], int]:
+    def _list_once(self, api: _Api, spec: KindSpec) -> tuple[list[RawObject], int, _Prepared]:
         """One pass over the pages (:func:`~posture.sources.paging.pages`: the next page is
         requested while this one is parsed and trimmed); each page is reduced to what posture
-        uses (:func:`~posture.sources.sanitise.slim`) and dropped before the next is taken."""
+        uses (:func:`~posture.sources.sanitise.slim`) and dropped before the next is taken.
+        Pods are also converted as far as they can be alone (:func:`_prepare`)."""
 
         def doing(number: int) -> str:
             return f"listing {spec.label} (page {number})"
@@ -545,10 +548,13 @@ class ClusterSource:
             return body
 
         items: list[RawObject] = []
+        prepared: _Prepared = {}
+        pods = spec.kind == "Pod" and not spec.group
         number = 0
         try:
             for body in paging.pages(fetch, parse):
                 number += 1
+                start = len(items)
                 for item in body.get("items") or ():
                     item["apiVersion"] = spec.api_version  # LIST items carry neither field
                     item["kind"] = spec.kind
@@ -557,11 +563,13 @@ class ClusterSource:
                         items.append(kept)
                 more = bool(paging.continue_token(body.get("metadata")))
                 del body  # the page's raw objects go before the next page is taken
+                if pods:
+                    _prepare(items[start:], prepared)
                 if more:
                     self.tick(f"{spec.label}: {len(items):,} so far, page {number}")
         except paging.TokenMismatch as exc:
             raise _KindFailure(f"unreadable answer from {api.host} while listing: {exc}") from None
-        return items, number
+        return items, number, prepared
 
     # --- permissions ---------------------------------------------------------------------
 
@@ -628,6 +636,26 @@ class ClusterSource:
             return results
         finally:
             api.api_client.close()
+
+
+_Prepared = dict[int, tuple[RawObject, convert_workload.PodFacts]]
+
+
+def _prepare(pods: list[RawObject], prepared: _Prepared) -> None:
+    """Convert pods as far as each can be alone (everything but the labels inherited from
+    namespace and service account, which are read after the pods), while the next page is
+    on its way: the converter then finds the facts in ``RawInventory.prepared``. A pod whose
+    conversion fails is left to the converter, which reports it as it always does."""
+    for pod in pods:
+        try:
+            facts = convert_workload.pod_facts(pod, _nowhere)
+        except Exception:  # the converter meets it again and says what is wrong, and where
+            continue
+        prepared[id(pod)] = (pod, facts)
+
+
+def _nowhere() -> Where:
+    return Where("")
 
 
 def _is_calico(spec: KindSpec) -> bool:

@@ -441,7 +441,7 @@ def _workloads(
     profile_labels: Mapping[str, Labels],
 ) -> list[Pod]:
     """Pods, then WorkloadEndpoints of workloads no Pod carries (etcd-datastore exports)."""
-    found = convert_workload.pods(b.items("Pod"), b.where, ns_labels, sa_labels)
+    found = convert_workload.pods(b.items("Pod"), b.where, ns_labels, sa_labels, b.inv.prepared)
     known = {(p.namespace, p.name) for p, _ in found}
     found += convert_workload.workload_endpoint_pods(
         b.items("WorkloadEndpoint"), b.where, ns_labels, sa_labels, known, profile_labels

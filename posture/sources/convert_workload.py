@@ -12,7 +12,7 @@ import contextlib
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from posture.model.endpoints import ContainerPort, Pod
 from posture.model.meta import Labels, ObjectRef, SourceLocation
@@ -65,13 +65,65 @@ def _own_labels(obj: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in (_meta(obj).get("labels") or {}).items()}
 
 
+class PodFacts(NamedTuple):
+    """What one Pod object says by itself: the model's Pod but for its effective labels, which
+    also need its namespace's and service account's (read as other kinds)."""
+
+    namespace: str
+    name: str
+    service_account: str
+    own_labels: dict[str, str]
+    node: str
+    ips: tuple[str, ...]
+    host_network: bool
+    ports: tuple[ContainerPort, ...]
+    phase: str
+
+
+# Facts worked out ahead (the live source does so page by page, while the next page is on its
+# way), by the id of the object they came from; the object itself is kept beside them, so an
+# entry is used for that very object only.
+Prepared = Mapping[int, tuple[Mapping[str, Any], PodFacts]]
+
+
+def pod_facts(obj: Mapping[str, Any], where: Callable[[], Where]) -> PodFacts:
+    """A Pod's own facts; ``where`` names it in the error a malformed port raises."""
+    meta = _meta(obj)
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if p.get("ip")]
+    if not ips and status.get("podIP"):
+        ips = [str(status["podIP"])]
+    if not ips:
+        ann = meta.get("annotations") or {}
+        raw = ann.get("cni.projectcalico.org/podIPs") or ann.get("cni.projectcalico.org/podIP")
+        if raw:
+            ips = [x.strip().split("/")[0] for x in str(raw).split(",") if x.strip()]
+    ports = _container_ports(where, spec)  # before the labels: the first error, as ever
+    return PodFacts(
+        namespace=str(meta.get("namespace") or "default"),
+        name=str(meta["name"]),
+        service_account=str(
+            spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        ),
+        own_labels=_own_labels(obj),
+        node=str(spec.get("nodeName") or ""),
+        ips=tuple(ips),
+        host_network=bool(spec.get("hostNetwork", False)),
+        ports=ports,
+        phase=str(status.get("phase") or ""),
+    )
+
+
 def pods(
     items: Items,
     where_fn: WhereFn,
     ns_labels: Mapping[str, Labels],
     sa_labels: Mapping[tuple[str, str], Labels],
+    prepared: Prepared | None = None,
 ) -> list[tuple[Pod, SourceLocation]]:
-    """Kubernetes Pods, each with where it was read.
+    """Kubernetes Pods, each with where it was read; facts found in ``prepared`` for the same
+    object are not worked out again.
 
     Pods of one workload share their labels, so the effective labels are built once per
     (namespace, service account, own labels) and the one immutable value shared: a tenth of
@@ -79,22 +131,12 @@ def pods(
     out = []
     shared: dict[tuple[str, str, tuple[tuple[str, str], ...]], Labels] = {}
     for obj, loc, _ in items:
-        meta = _meta(obj)
-        spec = obj.get("spec") or {}
-        status = obj.get("status") or {}
-        ns = str(meta.get("namespace") or "default")
-        name = str(meta["name"])
-        sa = str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
-        ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if p.get("ip")]
-        if not ips and status.get("podIP"):
-            ips = [str(status["podIP"])]
-        if not ips:
-            ann = meta.get("annotations") or {}
-            raw = ann.get("cni.projectcalico.org/podIPs") or ann.get("cni.projectcalico.org/podIP")
-            if raw:
-                ips = [x.strip().split("/")[0] for x in str(raw).split(",") if x.strip()]
-        ports = _container_ports(partial(where_fn, loc, "Pod", obj), spec)
-        own = _own_labels(obj)
+        entry = prepared.get(id(obj)) if prepared else None
+        if entry is not None and entry[0] is obj:
+            facts = entry[1]
+        else:
+            facts = pod_facts(obj, partial(where_fn, loc, "Pod", obj))
+        ns, sa, own = facts.namespace, facts.service_account, facts.own_labels
         key = (ns, sa, tuple(own.items()))
         labels = shared.get(key)
         if labels is None:
@@ -106,16 +148,16 @@ def pods(
                 sa_labels.get((ns, sa), Labels()),
             )
         pod = Pod(
-            ref=ObjectRef("Pod", ns, name, "v1"),
+            ref=ObjectRef("Pod", ns, facts.name, "v1"),
             namespace=ns,
-            name=name,
+            name=facts.name,
             labels=labels,
-            node=str(spec.get("nodeName") or ""),
-            ips=tuple(ips),
-            host_network=bool(spec.get("hostNetwork", False)),
+            node=facts.node,
+            ips=facts.ips,
+            host_network=facts.host_network,
             service_account=sa,
-            ports=ports,
-            phase=str(status.get("phase") or ""),
+            ports=facts.ports,
+            phase=facts.phase,
         )
         out.append((pod, loc))
     return out

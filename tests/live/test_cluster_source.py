@@ -334,6 +334,10 @@ def test_pages_read_ahead_give_what_one_page_gives(
 
     assert keyed(small) == keyed(whole)
     assert gc.isenabled()  # paused while reading only
+    # Pods converted as their pages came, each entry for an object of the inventory.
+    assert len(small.prepared) == SHOP_PODS + PAY_PODS
+    kept = {id(o) for o in small.objects}
+    assert all(key == id(obj) and key in kept for key, (obj, _f) in small.prepared.items())
     assert [(k.kind, k.count) for k in small.coverage.kinds] == [
         (k.kind, k.count) for k in whole.coverage.kinds
     ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from posture.model.meta import Labels, SourceLocation
 from posture.sources.convert_policy import Where
-from posture.sources.convert_workload import pods
+from posture.sources.convert_workload import pod_facts, pods
 
 
 def _pod(name: str, ns: str, sa: str, labels: dict[str, Any]) -> dict[str, Any]:
@@ -45,3 +45,31 @@ def test_replicas_share_labels_and_nothing_leaks_across_namespace_or_account() -
     assert out["web-4"].labels["projectcalico.org/namespace"] == "pay"
     assert out["web-5"].labels["extra"] == "1"
     assert "extra" not in out["web-1"].labels
+
+
+def test_facts_worked_out_ahead_give_the_same_pods_and_only_for_their_object() -> None:
+    """The live source converts pods as pages arrive (``pod_facts``); the converter takes those
+    facts for the very object they came from and works out any other pod itself."""
+    objs = [
+        _pod("a", "shop", "web", {"app": "a"}),
+        _pod("b", "shop", "web", {"app": "b"}),
+        {
+            **_pod("c", "shop", "web", {"app": "c"}),
+            "spec": {
+                "containers": [{"name": "c", "ports": [{"containerPort": 80, "name": "http"}]}]
+            },
+        },
+    ]
+    items = [(o, SourceLocation(f"pods/{o['metadata']['name']}"), False) for o in objs]
+
+    def where(*_a: Any) -> Where:
+        return Where("x")
+
+    plain = pods(items, where, {}, {})
+    facts = {id(o): (o, pod_facts(o, lambda: Where("x"))) for o in objs}
+    assert pods(items, where, {}, {}, facts) == plain
+    assert plain[2][0].ports[0].name == "http"
+
+    # An entry stored under an object's id but made of another object is not used.
+    stale = {id(objs[0]): (objs[1], pod_facts(objs[1], lambda: Where("x")))}
+    assert pods(items, where, {}, {}, stale) == plain
