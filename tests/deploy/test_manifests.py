@@ -595,6 +595,18 @@ def _can(cluster: LiveCluster, verb: str, namespace: str, name: str = "") -> boo
     return bool(review["status"].get("allowed"))
 
 
+def _granted(cluster: LiveCluster, verb: str, namespace: str, name: str = "") -> bool:
+    """``_can``, waiting up to 10 s for a grant: new Roles and RoleBindings reach the API
+    server's authorizer through its informers, a moment after they are created (on a busy
+    machine the first review can come before them)."""
+    deadline = time.monotonic() + 10
+    while not _can(cluster, verb, namespace, name):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @pytest.mark.live
 def test_configmap_component_keeps_the_latest_results_bounded(
     deployed: tuple[LiveCluster, str], tmp_path: Path
@@ -606,8 +618,8 @@ def test_configmap_component_keeps_the_latest_results_bounded(
     assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "posture"
     assert not [o for o in objs if o["kind"] == "ClusterRole" and "latest" in o["metadata"]["name"]]
     cluster.kube.create_all([role, binding])
-    assert _can(cluster, "create", "posture")
-    assert _can(cluster, "update", "posture", "posture-latest")
+    assert _granted(cluster, "create", "posture")
+    assert _granted(cluster, "update", "posture", "posture-latest")
     assert not _can(cluster, "update", "posture", "other")
     assert not _can(cluster, "create", "app")  # namespace-scoped: nowhere else
     assert not _can(cluster, "get", "kube-system", "posture-latest")
