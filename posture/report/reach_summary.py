@@ -13,7 +13,7 @@ cluster is a handful of rows whatever its namespaces. Full class-level detail is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from posture.engine.flows import Flows, Universe
 from posture.reachability.matrix import Matrix, Relation
@@ -90,5 +90,48 @@ def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
                 dst_pairs=tuple(t.dst_pairs),
             )
         )
+    rows = _merge(_merge(rows, by_src=True), by_src=False)
     rows.sort(key=lambda r: (r.src_kind, r.src, r.dst_kind, r.dst, r.relation, r.allowed))
     return tuple(rows)
+
+
+def _union(
+    a: tuple[str, ...], a_pairs: tuple[int, ...], b: tuple[str, ...], b_pairs: tuple[int, ...]
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    counts: dict[str, int] = dict(zip(a, a_pairs, strict=True))
+    for g, n in zip(b, b_pairs, strict=True):
+        counts[g] = counts.get(g, 0) + n
+    order = sorted(counts)
+    return tuple(order), tuple(counts[g] for g in order)
+
+
+def _merge(rows: list[ReachRow], *, by_src: bool) -> list[ReachRow]:
+    """Rows that share one end (``by_src``: the sources) and allow the same are one row over
+    the union of their other ends: every pair it names lies in one of them, allowed alike.
+    Many blocks share their sources (one egress behaviour towards many ingress behaviours)."""
+    merged: dict[tuple[object, ...], ReachRow] = {}
+    for r in rows:
+        end = (r.src_kind, r.src) if by_src else (r.dst_kind, r.dst)
+        key = (*end, r.src_kind, r.dst_kind, r.relation, r.allowed, r.encryption)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = r
+            continue
+        if by_src:
+            dst, dst_pairs = _union(seen.dst, seen.dst_pairs, r.dst, r.dst_pairs)
+            src_pairs = tuple(a + b for a, b in zip(seen.src_pairs, r.src_pairs, strict=True))
+            src = seen.src
+        else:
+            src, src_pairs = _union(seen.src, seen.src_pairs, r.src, r.src_pairs)
+            dst_pairs = tuple(a + b for a, b in zip(seen.dst_pairs, r.dst_pairs, strict=True))
+            dst = seen.dst
+        merged[key] = replace(
+            seen,
+            src=src,
+            dst=dst,
+            src_pairs=src_pairs,
+            dst_pairs=dst_pairs,
+            pairs=seen.pairs + r.pairs,
+            unencrypted_pairs=seen.unencrypted_pairs + r.unencrypted_pairs,
+        )
+    return list(merged.values())
