@@ -360,6 +360,10 @@ class _Builder:
         self.targets = self._functions(Direction.INGRESS)
         self.target_bits = [bits for bits, _ in self.targets]
         self.target_of = _numbering(self.target_bits, n)
+        self.source_bits = [bits for bits, _ in self.sources]
+        self.source_of = _numbering(self.source_bits, n)
+        self._side_memo: dict[int, Side] = {}
+        self._on_memo: dict[tuple[int, PeerKind, int], int] = {}
 
     # --- workload stages ------------------------------------------------------------------
 
@@ -466,29 +470,67 @@ class _Builder:
             out[key] = out.get(key, 0) | (1 << i)
         return list(out.values())
 
+    def _side(self, bits: int, groups: list[int], group_of: list[int]) -> Side:
+        """The classes of a bit set, summed (memoised: many blocks share one end). Most of a
+        behaviour group is summed as the group less the rest of it."""
+        hit = self._side_memo.get(bits)
+        if hit is not None:
+            return hit
+        classes = tuple(self.classes[i] for i in iter_bits(bits))
+        parent = groups[group_of[(bits & -bits).bit_length() - 1]]
+        if parent != bits and not bits & ~parent and 2 * bits.bit_count() > parent.bit_count():
+            whole = self._side(parent, groups, group_of)
+            rest = self._side(parent & ~bits, groups, group_of)
+            nodes = dict(whole.nodes)
+            for node, n in rest.nodes.items():
+                left = nodes[node] - n
+                if left:
+                    nodes[node] = left
+                else:
+                    del nodes[node]
+            hit = Side(classes, whole.size - rest.size, nodes)
+        else:
+            hit = self.tally.side(classes)
+        self._side_memo[bits] = hit
+        return hit
+
     def _sides(self, s: int, d: int) -> tuple[Side, Side]:
-        t = self.tally
         return (
-            t.side(tuple(self.classes[i] for i in iter_bits(s))),
-            t.side(tuple(self.classes[i] for i in iter_bits(d))),
+            self._side(s, self.source_bits, self.source_of),
+            self._side(d, self.target_bits, self.target_of),
         )
 
-    def _encrypted(self, src: Side, dst: Side, relation: Relation) -> int:
+    def _on(self, bits: int, side: Side, dst: Side) -> int:
+        """Members of a side on nodes that encrypt the paths (memoised per bit set)."""
+        rep = dst.classes[0].rep
+        key = (bits, rep.kind, rep.family)
+        hit = self._on_memo.get(key)
+        if hit is None:
+            hit = self._on_memo[key] = self.tally.on(side, rep.kind, rep.family)
+        return hit
+
+    def _encrypted(self, s: int, d: int, src: Side, dst: Side, relation: Relation) -> int:
         if relation is not Relation.OTHER_NODE:
             return 0
         rep = dst.classes[0].rep
-        return self.tally.encrypted_pairs(src, dst, rep.kind, rep.family)
+        on = (self._on(s, src, dst), self._on(d, dst, dst))
+        return self.tally.encrypted_pairs(src, dst, rep.kind, rep.family, on)
+
+    def _pairs(self, s: int, d: int, src: Side, dst: Side) -> dict[Relation, int]:
+        both = s & d
+        itself = sum(self.classes[i].size for i in iter_bits(both)) if both else 0
+        return self.tally.pairs(src, dst, itself)
 
     def _tallied(self, s: int, d: int, flows: Flows) -> Iterator[Block]:
         """Blocks whose verdict the workload stages alone decide: no path to decide."""
         src, dst = self._sides(s, d)
-        for relation, pairs in self.tally.pairs(src, dst).items():
-            enc = self._encrypted(src, dst, relation)
+        for relation, pairs in self._pairs(s, d, src, dst).items():
+            enc = self._encrypted(s, d, src, dst, relation)
             yield Block(src.classes, dst.classes, relation, pairs, enc, flows, self.engine)
 
     def _decided(self, s: int, d: int, open_: bool) -> Iterator[Block]:
         src, dst = self._sides(s, d)
-        for relation, pairs in self.tally.pairs(src, dst).items():
+        for relation, pairs in self._pairs(s, d, src, dst).items():
             if not open_ and relation is not Relation.SAME_NODE:
                 continue  # only a host's own pods can still be reached (§5.7)
             reps = self.tally.reps(src, dst, relation)
@@ -497,7 +539,7 @@ class _Builder:
             parts = tuple(self.engine.decide(reps[0], reps[1], self.full))
             allowed = allowed_of(parts)
             if allowed:
-                enc = self._encrypted(src, dst, relation)
+                enc = self._encrypted(s, d, src, dst, relation)
                 yield Block(
                     src.classes,
                     dst.classes,

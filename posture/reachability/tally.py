@@ -81,14 +81,16 @@ class Tally:
             self._enc[key] = hit
         return hit
 
-    def pairs(self, a: Side, b: Side) -> dict[Relation, int]:
-        """Endpoint pairs between two sides by relation (relations with none left out). An
-        endpoint and itself are no pair."""
-        kinds = {c.kind for c in (*a.classes, *b.classes)}
+    def pairs(self, a: Side, b: Side, itself: int | None = None) -> dict[Relation, int]:
+        """Endpoint pairs between two sides (each of one kind) by relation (relations with
+        none left out). An endpoint and itself are no pair: ``itself`` counts the members
+        both sides hold, when the caller knows it."""
+        kinds = {a.classes[0].kind, b.classes[0].kind}
         if PeerKind.EXTERNAL in kinds:
             return {} if kinds == {PeerKind.EXTERNAL} else {Relation.NONE: a.size * b.size}
-        both = {id(c) for c in a.classes} & {id(c) for c in b.classes}
-        itself = sum(c.size for c in a.classes if id(c) in both)
+        if itself is None:
+            both = {id(c) for c in a.classes} & {id(c) for c in b.classes}
+            itself = sum(c.size for c in a.classes if id(c) in both)
         same_all = _overlap(a.nodes, b.nodes)
         out = {
             Relation.SAME_NODE: same_all - itself,
@@ -96,11 +98,25 @@ class Tally:
         }
         return {r: n for r, n in out.items() if n}
 
-    def encrypted_pairs(self, a: Side, b: Side, dst_kind: PeerKind, family: int) -> int:
-        """Pairs on different nodes that both encrypt the path."""
+    def on(self, side: Side, dst_kind: PeerKind, family: int) -> int:
+        """Members of a side on nodes that encrypt paths to ``dst_kind`` of ``family``."""
         enc = self.enc_nodes(dst_kind is PeerKind.HOST, family)
-        ea = sum(n for node, n in a.nodes.items() if node in enc)
-        eb = sum(n for node, n in b.nodes.items() if node in enc)
+        return sum(n for node, n in side.nodes.items() if node in enc)
+
+    def encrypted_pairs(
+        self,
+        a: Side,
+        b: Side,
+        dst_kind: PeerKind,
+        family: int,
+        on: tuple[int, int] | None = None,
+    ) -> int:
+        """Pairs on different nodes that both encrypt the path (``on``: each side's members
+        on encrypting nodes, when the caller knows them)."""
+        enc = self.enc_nodes(dst_kind is PeerKind.HOST, family)
+        ea, eb = (
+            on if on is not None else (self.on(a, dst_kind, family), self.on(b, dst_kind, family))
+        )
         return ea * eb - _overlap(a.nodes, b.nodes, enc)
 
     def reps(self, a: Side, b: Side, relation: Relation) -> tuple[Peer, Peer] | None:
