@@ -68,6 +68,10 @@ class Matrix:
             self._rollups = Rollups(self.tally, self.classes)
         return self._rollups
 
+    def ends(self, block: Block) -> tuple[list[Group], list[Group]]:
+        """The groups of a block's sources and of its destinations."""
+        return self._roll().ends(block)
+
     def marginals(self, block: Block) -> tuple[list[tuple[Group, int]], list[tuple[Group, int]]]:
         """A block's pairs from each source group, and to each destination group."""
         return self._roll().marginals(block)

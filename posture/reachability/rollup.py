@@ -229,6 +229,10 @@ class Rollups:
             self._side_tallies[key] = hit
         return hit
 
+    def ends(self, block: Block) -> tuple[list[Group], list[Group]]:
+        """The groups of a block's sources and of its destinations."""
+        return [p[0] for p in self._side(block.srcs)], [p[0] for p in self._side(block.dsts)]
+
     def marginals(self, block: Block) -> tuple[list[tuple[Group, int]], list[tuple[Group, int]]]:
         """Pairs of ``block`` from each source group to all its destinations, and to each
         destination group from all its sources."""
@@ -256,39 +260,65 @@ class Rollups:
         return per_group(srcs, dsts, block.dsts), per_group(dsts, srcs, block.srcs)
 
 
-def _off(tally: Tally, classes: list[EndpointClass], without: AbstractSet[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for c in classes:
-        for node, n in tally.node_counts(c).items():
-            if node not in without:
-                out[node] = out.get(node, 0) + n
-    return out
+class Touching:
+    """Pairs of cross-node blocks with an end on some nodes (which do not encrypt), counted
+    from each side's members on those nodes (memoised per class and per side), never from
+    the sides' whole node tallies."""
 
+    def __init__(self, tally: Tally, nodes: AbstractSet[str]) -> None:
+        self.tally = tally
+        self.nodes = nodes
+        self._class: dict[int, dict[str, int]] = {}
+        self._side: dict[int, tuple[int, dict[str, int]]] = {}
 
-def touching(tally: Tally, block: Block, nodes: AbstractSet[str]) -> tuple[int, int]:
-    """Pairs of a cross-node block with an end on ``nodes``, and how many of those go to node
-    addresses or from pods to pods of another namespace."""
-    assert block.relation is Relation.OTHER_NODE
+    def _on(self, c: EndpointClass) -> dict[str, int]:
+        hit = self._class.get(id(c))
+        if hit is None:
+            nodes = self.nodes
+            hit = {n: k for n, k in self.tally.node_counts(c).items() if n in nodes}
+            self._class[id(c)] = hit
+        return hit
 
-    def away(srcs: list[EndpointClass], dsts: list[EndpointClass]) -> int:
-        s_on, d_on = _off(tally, srcs, nodes), _off(tally, dsts, nodes)
-        same = sum(n * d_on.get(node, 0) for node, n in s_on.items())
-        return sum(s_on.values()) * sum(d_on.values()) - same
+    def _sum(
+        self, classes: tuple[EndpointClass, ...] | list[EndpointClass]
+    ) -> tuple[int, dict[str, int]]:
+        size = 0
+        on: dict[str, int] = {}
+        for c in classes:
+            size += c.size
+            for n, k in self._on(c).items():
+                on[n] = on.get(n, 0) + k
+        return size, on
 
-    def total(srcs: list[EndpointClass], dsts: list[EndpointClass]) -> int:
-        t = tally
-        return t.pairs(t.side(srcs), t.side(dsts)).get(Relation.OTHER_NODE, 0)
+    def _of(self, classes: tuple[EndpointClass, ...]) -> tuple[int, dict[str, int]]:
+        hit = self._side.get(id(classes))
+        if hit is None:
+            hit = self._side[id(classes)] = self._sum(classes)
+        return hit
 
-    hit = block.pairs - away(list(block.srcs), list(block.dsts))
-    if block.dst_kind is PeerKind.HOST:
-        return hit, hit
-    if block.dst_kind is not PeerKind.POD or block.src_kind is not PeerKind.POD:
-        return hit, 0
-    by_ns: dict[str, tuple[list[EndpointClass], list[EndpointClass]]] = {}
-    for c in block.srcs:
-        by_ns.setdefault(c.namespace, ([], []))[0].append(c)
-    for c in block.dsts:
-        if c.namespace in by_ns:
-            by_ns[c.namespace][1].append(c)
-    within = sum(total(s, d) - away(s, d) for s, d in by_ns.values() if d)
-    return hit, hit - within
+    @staticmethod
+    def _pairs(a: tuple[int, dict[str, int]], b: tuple[int, dict[str, int]]) -> int:
+        """Pairs on different nodes with an end on the nodes: a's members there with any of b
+        not on the same node, and a's others with b's members there."""
+        size_a, on_a = a
+        size_b, on_b = b
+        in_a, in_b = sum(on_a.values()), sum(on_b.values())
+        same = sum(k * on_b.get(n, 0) for n, k in on_a.items())
+        return in_a * size_b - same + (size_a - in_a) * in_b
+
+    def count(self, block: Block) -> tuple[int, int]:
+        """Pairs of a cross-node block with an end on the nodes, and how many of those go to
+        node addresses or from pods to pods of another namespace."""
+        assert block.relation is Relation.OTHER_NODE
+        hit = self._pairs(self._of(block.srcs), self._of(block.dsts))
+        if block.dst_kind is PeerKind.HOST:
+            return hit, hit
+        if block.dst_kind is not PeerKind.POD or block.src_kind is not PeerKind.POD:
+            return hit, 0
+        shared = {c.namespace for c in block.srcs} & {c.namespace for c in block.dsts}
+        within = 0
+        for ns in shared:
+            a = self._sum([c for c in block.srcs if c.namespace == ns])
+            b = self._sum([c for c in block.dsts if c.namespace == ns])
+            within += self._pairs(a, b)
+        return hit, hit - within

@@ -132,10 +132,11 @@ def _pod_heatmap(report: Report, dst_kind: str, title: str, none: str) -> str:
     rows = [r for r in report.reach if r.src_kind == "pod" and r.dst_kind == dst_kind and r.pairs]
     for r in rows:
         weight = 1_000_000 if r.allowed == "all traffic" else 1
-        for s, n in zip(r.src, r.src_pairs, strict=True):
-            row_risk[s] += weight * max(n, 1)
-        for d, n in zip(r.dst, r.dst_pairs, strict=True):
-            col_risk[d] += weight * max(n, 1)
+        for ends, counts, risk in ((r.src, r.src_pairs, row_risk), (r.dst, r.dst_pairs, col_risk)):
+            # Rows without per-group counts (pod to pod) weigh their groups alike.
+            even = (r.pairs // len(ends),) * len(ends)
+            for name, n in zip(ends, counts or even, strict=True):
+                risk[name] += weight * max(n, 1)
     if not rows:
         return none
     names = sorted(row_risk, key=lambda k: (-row_risk[k], k))

@@ -76,6 +76,13 @@ def _renamed(
     return tuple(order), tuple(merged[g] for g in order) if counts else ()
 
 
+def _sum(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """Per-group counts of two rows summed (none when either has none)."""
+    if not a or not b or len(a) != len(b):
+        return ()
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
 def merge_outside(rows: Iterable[ReachRow]) -> tuple[ReachRow, ...]:
     """The rows with outside ranges renamed, rows that became equal summed into one."""
     rows = tuple(rows)
@@ -97,8 +104,8 @@ def merge_outside(rows: Iterable[ReachRow]) -> tuple[ReachRow, ...]:
                 seen,
                 pairs=seen.pairs + r.pairs,
                 unencrypted_pairs=seen.unencrypted_pairs + r.unencrypted_pairs,
-                src_pairs=tuple(a + b for a, b in zip(seen.src_pairs, r.src_pairs, strict=True)),
-                dst_pairs=tuple(a + b for a, b in zip(seen.dst_pairs, r.dst_pairs, strict=True)),
+                src_pairs=_sum(seen.src_pairs, r.src_pairs),
+                dst_pairs=_sum(seen.dst_pairs, r.dst_pairs),
             )
         )
     return tuple(merged.values())

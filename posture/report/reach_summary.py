@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from posture.engine.flows import Flows, Universe
-from posture.reachability.matrix import Matrix, Relation
+from posture.engine.peers import PeerKind
+from posture.reachability.matrix import Block, Matrix, Relation
+from posture.reachability.rollup import Group
 from posture.report.model import ReachRow
 
 
@@ -36,13 +38,23 @@ def _add(into: list[int], values: list[int]) -> None:
             into[k] += v
 
 
+def _ends(matrix: Matrix, block: Block) -> tuple[list[tuple[Group, int]], list[tuple[Group, int]]]:
+    """The block's groups on each end, with pairs per group where they come cheap: paths to
+    or from nodes and the outside. Pod-to-pod blocks leave them out (-1): they would take every
+    namespace pair's same-node count, which grows with the square of the namespaces."""
+    if block.src_kind is PeerKind.POD and block.dst_kind is PeerKind.POD:
+        srcs, dsts = matrix.ends(block)
+        return [(g, -1) for g in srcs], [(g, -1) for g in dsts]
+    return matrix.marginals(block)
+
+
 def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
     """One row per block, its ends named by group (see the module docstring); blocks whose
     rows would be equal are summed into one."""
     tallies: dict[tuple[str, tuple[str, ...], str, tuple[str, ...], Relation, Flows], _Tally] = {}
     for block in matrix.blocks:
         relation = block.relation
-        srcs, dsts = matrix.marginals(block)
+        srcs, dsts = _ends(matrix, block)
         srcs.sort(key=lambda gn: gn[0][2])
         dsts.sort(key=lambda gn: gn[0][2])
         key = (
@@ -61,8 +73,9 @@ def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
             t.unencrypted += block.pairs
         elif relation is Relation.OTHER_NODE:
             t.unencrypted += block.pairs - block.encrypted_pairs
-        _add(t.src_pairs, [n for _, n in srcs])
-        _add(t.dst_pairs, [n for _, n in dsts])
+        if srcs[0][1] >= 0:
+            _add(t.src_pairs, [n for _, n in srcs])
+            _add(t.dst_pairs, [n for _, n in dsts])
     described: dict[Flows, str] = {}
     rows = []
     for (src_kind, src, dst_kind, dst, relation, allowed), t in tallies.items():
@@ -98,11 +111,20 @@ def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
 def _union(
     a: tuple[str, ...], a_pairs: tuple[int, ...], b: tuple[str, ...], b_pairs: tuple[int, ...]
 ) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Groups of both, with their pair counts summed (none when either has none)."""
+    order = sorted(set(a) | set(b))
+    if not a_pairs or not b_pairs:
+        return tuple(order), ()
     counts: dict[str, int] = dict(zip(a, a_pairs, strict=True))
     for g, n in zip(b, b_pairs, strict=True):
         counts[g] = counts.get(g, 0) + n
-    order = sorted(counts)
     return tuple(order), tuple(counts[g] for g in order)
+
+
+def _sum(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    if not a or not b:
+        return ()
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 def _merge(rows: list[ReachRow], *, by_src: bool) -> list[ReachRow]:
@@ -119,11 +141,11 @@ def _merge(rows: list[ReachRow], *, by_src: bool) -> list[ReachRow]:
             continue
         if by_src:
             dst, dst_pairs = _union(seen.dst, seen.dst_pairs, r.dst, r.dst_pairs)
-            src_pairs = tuple(a + b for a, b in zip(seen.src_pairs, r.src_pairs, strict=True))
+            src_pairs = _sum(seen.src_pairs, r.src_pairs)
             src = seen.src
         else:
             src, src_pairs = _union(seen.src, seen.src_pairs, r.src, r.src_pairs)
-            dst_pairs = tuple(a + b for a, b in zip(seen.dst_pairs, r.dst_pairs, strict=True))
+            dst_pairs = _sum(seen.dst_pairs, r.dst_pairs)
             dst = seen.dst
         merged[key] = replace(
             seen,

@@ -8,7 +8,7 @@ from posture.engine.peers import PeerKind
 from posture.findings.model import Finding, RuleInfo, Severity, Subject
 from posture.findings.registry import Analysis, Registry
 from posture.reachability.matrix import Relation
-from posture.reachability.rollup import touching
+from posture.reachability.rollup import Touching
 
 MEASURE = "encryption-everywhere"
 
@@ -32,12 +32,13 @@ def _touching(a: Analysis, nodes: set[str], *, workloads_only: bool = False) -> 
     else (§6.3)."""
     pairs = sensitive = 0
     m = a.matrix
+    counter = Touching(m.tally, nodes)
     for block in m.blocks:
         if block.relation is not Relation.OTHER_NODE:
             continue
         if workloads_only and block.dst_kind is not PeerKind.POD:
             continue
-        hit, apart = touching(m.tally, block, nodes)
+        hit, apart = counter.count(block)
         pairs += hit
         sensitive += apart
     return pairs, sensitive
