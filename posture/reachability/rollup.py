@@ -63,14 +63,14 @@ class Rollups:
 
     def __init__(self, tally: Tally, classes: list[EndpointClass]) -> None:
         self.tally = tally
+        self._of = {id(c): group_of(c) for c in classes}
         self._members: dict[Group, int] = {}
-        for c in classes:
-            g = group_of(c)
-            self._members[g] = self._members.get(g, 0) + 1
-        self._group_nodes: dict[Group, dict[str, int]] = {}
         self._group_classes: dict[Group, list[EndpointClass]] = {}
         for c in classes:
-            self._group_classes.setdefault(group_of(c), []).append(c)
+            g = self._of[id(c)]
+            self._members[g] = self._members.get(g, 0) + 1
+            self._group_classes.setdefault(g, []).append(c)
+        self._group_nodes: dict[Group, dict[str, int]] = {}
         self._dots: dict[tuple[object, object, bool, object], int] = {}
         self._enc_members: dict[tuple[int, object], int] = {}
         self._parts: dict[tuple[int, ...], dict[str, int]] = {}
@@ -93,8 +93,9 @@ class Rollups:
         if hit is not None:
             return hit
         by: dict[Group, list[EndpointClass]] = {}
+        of = self._of
         for c in classes:
-            by.setdefault(group_of(c), []).append(c)
+            by.setdefault(of[id(c)], []).append(c)
         out: list[_Part] = []
         for g, cl in by.items():
             whole = len(cl) == self._members[g]
