@@ -247,6 +247,7 @@ def report_from(
         "reachabilityBlocks": len(matrix.blocks),
     }
     reach = merge_outside(reach_summary(matrix, analysis.index.universe))
+    timer("summary")
     generated = snapshot.generated_at or opts.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     gaps = input_gaps_of(snapshot)
     return Report(

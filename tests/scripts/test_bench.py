@@ -23,7 +23,7 @@ def test_bench_tiny_runs_and_reports_every_stage(tmp_path: Path) -> None:
     )
     result = json.loads(out.stdout)
     stages = [row["stage"] for row in result["stages"]]
-    assert stages == ["load", "model", "classes", "reachability", "findings", "render"]
+    assert stages == ["load", "model", "classes", "reachability", "findings", "summary", "render"]
     assert result["generated"]["pods"] == 200
     assert result["peakMB"] > 0
     assert result["explain"]["seconds"] > 0
