@@ -79,7 +79,7 @@ class ClassBits:
         self._values = values
         self._sel: dict[Selector, int] = {}
         self._side: dict[EntityMatch, int] = {}
-        self._groups: dict[Hashable, list[int]] = {}
+        self._keys: dict[tuple[Selector | None, bool], dict[int, Hashable]] = {}
         self._family: dict[int, int] = {}
         for i, c in enumerate(classes):
             self._family[c.rep.family] = self._family.get(c.rep.family, 0) | (1 << i)
@@ -162,10 +162,10 @@ class ClassBits:
 
     # --- chains ---------------------------------------------------------------------------
 
-    def _peer_groups(self, rule: Rule, toward_dst: bool) -> list[int] | None:
+    def _peer_key(self, rule: Rule, toward_dst: bool) -> Callable[[int], Hashable] | None:
         """What else (beyond matching) a rule sees of the peer: named ports and service
-        ports of a destination. Classes it cannot tell apart that way, as groups (memoised:
-        few rules differ in what they look at)."""
+        ports of a destination. Memoised per class for each kind of look (the rules of many
+        policies look alike), computed only for the classes a rule's side matches."""
         if not toward_dst:
             return None
         d = rule.destination
@@ -173,24 +173,25 @@ class ClassBits:
         if not named and d.services is None:
             return None
         sel = d.selector
-        key = (sel, d.services is not None)
-        hit = self._groups.get(key)
-        if hit is None:
-            groups: dict[Hashable, int] = {}
-            for i, c in enumerate(self.classes):
-                rep = c.rep
-                seen = tuple(sel is None or sel.matches(rep.owners[j]) for j, _ in rep.named_ports)
-                members = self.index.service_membership(rep.address) if d.services else ()
-                k = (rep.named_ports, seen, members)
-                groups[k] = groups.get(k, 0) | (1 << i)
-            hit = list(groups.values())
-            self._groups[key] = hit
-        return hit
+        services = d.services is not None
+        memo = self._keys.setdefault((sel, services), {})
 
-    def partition(self, chain: Chain, toward_dst: bool) -> list[int]:
+        def key(i: int) -> Hashable:
+            hit = memo.get(i)
+            if hit is None:
+                rep = self.classes[i].rep
+                seen = tuple(sel is None or sel.matches(rep.owners[j]) for j, _ in rep.named_ports)
+                members = self.index.service_membership(rep.address) if services else ()
+                hit = memo[i] = (rep.named_ports, seen, members)
+            return hit
+
+        return key
+
+    def partition(self, chain: Chain, toward_dst: bool, within: int | None = None) -> list[int]:
         """Groups of classes that no rule of ``chain`` tells apart as the peer on the other
-        side (the destination for egress chains, the source for ingress chains)."""
-        parts = [self.all]
+        side (the destination for egress chains, the source for ingress chains); only the
+        classes ``within``, when given (a chain's own endpoints, split by its own side)."""
+        parts = [self.all if within is None else within]
         rules = [r for g in chain.groups for p in g.policies for r in p.rules(chain.direction)]
         rules.extend(r for prof in chain.profiles for r in prof.rules(chain.direction))
         for rule in rules:
@@ -198,7 +199,7 @@ class ClassBits:
             bits = self.side(peer_side)
             if toward_dst and rule.ip_version is not None:
                 bits &= self._family.get(rule.ip_version, 0)
-            groups = self._peer_groups(rule, toward_dst)
+            key = self._peer_key(rule, toward_dst)
             nxt: list[int] = []
             for part in parts:
                 inside = part & bits
@@ -207,13 +208,14 @@ class ClassBits:
                     nxt.append(outside)
                 if not inside:
                     continue
-                if groups is None:
+                if key is None:
                     nxt.append(inside)
                     continue
-                for group in groups:
-                    hit = inside & group
-                    if hit:
-                        nxt.append(hit)
+                groups: dict[Hashable, int] = {}
+                for i in iter_bits(inside):
+                    k = key(i)
+                    groups[k] = groups.get(k, 0) | (1 << i)
+                nxt.extend(groups.values())
             parts = nxt
         return parts
 

@@ -388,7 +388,7 @@ class _Builder:
                 by_function[key] = by_function.get(key, 0) | bits
                 continue
             # The chain's own end: source of an egress chain, destination of an ingress one.
-            for _, own in _split(bits, self.b.parts(chain, not egress)):
+            for own in self.bits.partition(chain, not egress, within=bits):
                 me = self._rep(own)
                 parts = []
                 for part in self.b.parts(chain, egress):
