@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from posture._version import __version__
-from posture.engine.explain import ExplainedPath, Explanation, explain, resolve_endpoint
+from posture.engine.explain import ExplainedPath, Explanation, resolve_endpoint
+from posture.engine.explain import explain as explain_path
 from posture.engine.index import Index
 from posture.findings.invariants.evaluate import MEASURE as INVARIANTS_MEASURE
 from posture.findings.invariants.evaluate import MEASURE_TITLE as INVARIANTS_TITLE
@@ -194,6 +195,14 @@ def _invariants_measure(report_findings: list[Finding]) -> Measure:
         tuple(f.id for f in found),
         reason,
     )
+
+
+def explain(snapshot: Snapshot, src: str, dst: str, port: str | None = None) -> Explanation:
+    """Why ``src`` can or cannot reach ``dst`` on ``port``: every deciding step
+    (:func:`posture.engine.explain.explain`), with the garbage collector paused as for
+    ``check`` (building the index over a large snapshot otherwise triggers full passes)."""
+    with gc_paused():
+        return explain_path(snapshot, src, dst, port)
 
 
 def check(
