@@ -37,7 +37,7 @@ from posture.model.net import IPSet
 from posture.model.policy import Direction, Profile
 from posture.reachability.bits import ClassBits, iter_bits
 from posture.reachability.classes import EndpointClass
-from posture.reachability.tally import Relation, Side, Tally
+from posture.reachability.tally import Relation, Side, Tally, encryption
 
 
 class Block:
@@ -109,13 +109,7 @@ class Block:
 
     @property
     def encryption(self) -> Encryption:
-        if self.relation is Relation.SAME_NODE:
-            return Encryption.LOCAL
-        if self.relation is Relation.NONE:
-            return Encryption.UNENCRYPTED
-        if self.encrypted_pairs == self.pairs:
-            return Encryption.ENCRYPTED
-        return Encryption.UNENCRYPTED
+        return encryption(self.relation, self.pairs, self.encrypted_pairs)
 
     def __repr__(self) -> str:
         return (

@@ -21,7 +21,7 @@ from posture.engine.verdict import Encryption
 from posture.reachability.blocks import Block, allowed_of, build_blocks
 from posture.reachability.classes import EndpointClass, build_classes
 from posture.reachability.rollup import Count, Group, Rollups
-from posture.reachability.tally import Relation, Tally
+from posture.reachability.tally import Relation, Tally, encryption
 
 __all__ = ["Block", "Cell", "Matrix", "Relation", "build_matrix"]
 
@@ -43,13 +43,7 @@ class Cell:
 
     @property
     def encryption(self) -> Encryption:
-        if self.relation is Relation.SAME_NODE:
-            return Encryption.LOCAL
-        if self.relation is Relation.NONE:
-            return Encryption.UNENCRYPTED
-        if self.encrypted_pairs == self.pairs:
-            return Encryption.ENCRYPTED
-        return Encryption.UNENCRYPTED
+        return encryption(self.relation, self.pairs, self.encrypted_pairs)
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from posture.engine.index import Index
 from posture.engine.peers import Peer, PeerKind
+from posture.engine.verdict import Encryption
 from posture.reachability.classes import EndpointClass
 
 
@@ -20,6 +21,16 @@ class Relation(enum.Enum):
     SAME_NODE = "same-node"
     OTHER_NODE = "other-node"
     NONE = "-"  # an end is outside the cluster
+
+
+def encryption(relation: Relation, pairs: int, encrypted_pairs: int) -> Encryption:
+    """A set of pairs' encryption: local on one node, in clear from or to the outside,
+    encrypted only when WireGuard covers every pair (§6.2, §6.3)."""
+    if relation is Relation.SAME_NODE:
+        return Encryption.LOCAL
+    if relation is Relation.NONE or encrypted_pairs != pairs:
+        return Encryption.UNENCRYPTED
+    return Encryption.ENCRYPTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,3 +167,18 @@ def verdict_problems(doc: dict[str, Any], check: Check) -> list[str]:
                 f"{v['flows']}: expected encryption {check.encryption}, got {v['encryption']}"
             )
     return problems
+
+
+def scenario_failures(scenario: Scenario) -> str:
+    """Every check of a scenario that does not hold, one per line ('' when all hold): each
+    check is asked through ``posture explain -o json`` on the scenario's cluster (one
+    snapshot per DefaultEndpointToHostAction the checks use)."""
+    snapshots = {
+        e2h: scenario_snapshot(scenario.objects, e2h)
+        for e2h in {check.endpoint_to_host for check in scenario.checks}
+    }
+    failures: list[str] = []
+    for check in scenario.checks:
+        doc = explain(snapshots[check.endpoint_to_host], check)
+        failures.extend(f"{check.describe()}: {p}" for p in verdict_problems(doc, check))
+    return f"{scenario.id} [{scenario.cite}]\n" + "\n".join(failures) if failures else ""

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.conftest import Check, Scenario, explain, scenario_snapshot, verdict_problems
+from tests.engine.conftest import Check, Scenario, scenario_failures
 
 # --- endpoints of the base cluster ----------------------------------------------------------
 
@@ -2570,15 +2570,8 @@ scenario(
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_scenario(scenario: Scenario) -> None:
-    snapshots = {
-        e2h: scenario_snapshot(scenario.objects, e2h)
-        for e2h in {check.endpoint_to_host for check in scenario.checks}
-    }
-    failures: list[str] = []
-    for check in scenario.checks:
-        doc = explain(snapshots[check.endpoint_to_host], check)
-        failures.extend(f"{check.describe()}: {p}" for p in verdict_problems(doc, check))
-    assert not failures, f"{scenario.id} [{scenario.cite}]\n" + "\n".join(failures)
+    failures = scenario_failures(scenario)
+    assert not failures, failures
 
 
 # Sections of calico-semantics.md on policy evaluation, host endpoints and encryption that the

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.conftest import Check, Scenario, explain, scenario_snapshot, verdict_problems
+from tests.engine.conftest import Check, Scenario, scenario_failures
 from tests.engine.test_scenarios import API1, DB1, WEB1, allow, deny, docs, profile, step
 
 SCENARIOS: list[Scenario] = []
@@ -112,12 +112,8 @@ scenario(
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_cnp_scenario(scenario: Scenario) -> None:
-    snapshot = scenario_snapshot(scenario.objects, None)
-    failures: list[str] = []
-    for check in scenario.checks:
-        doc = explain(snapshot, check)
-        failures.extend(f"{check.describe()}: {p}" for p in verdict_problems(doc, check))
-    assert not failures, f"{scenario.id} [{scenario.cite}]\n" + "\n".join(failures)
+    failures = scenario_failures(scenario)
+    assert not failures, failures
 
 
 def test_table_shape() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.conftest import Check, Scenario, explain, scenario_snapshot, verdict_problems
+from tests.engine.conftest import Check, Scenario, scenario_failures
 from tests.engine.test_scenarios import EXT, allow, deny, docs, gnp, np, step
 
 SCENARIOS: list[Scenario] = []
@@ -138,12 +138,8 @@ scenario(
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_workload_scenario(scenario: Scenario) -> None:
-    snapshot = scenario_snapshot(scenario.objects, None)
-    failures: list[str] = []
-    for check in scenario.checks:
-        doc = explain(snapshot, check)
-        failures.extend(f"{check.describe()}: {p}" for p in verdict_problems(doc, check))
-    assert not failures, f"{scenario.id} [{scenario.cite}]\n" + "\n".join(failures)
+    failures = scenario_failures(scenario)
+    assert not failures, failures
 
 
 def test_table_shape() -> None:
