@@ -14,7 +14,7 @@ same report as the objects it came from (tested).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from posture.model.inputs import CONTROLLER_KINDS
@@ -96,16 +96,18 @@ def _template(spec: Any) -> Any:
     return out
 
 
-def sanitise(obj: Any) -> Any | None:
-    """The object as a snapshot keeps it, or None when the whole object is left out."""
+def _kept(obj: Any, metadata: Callable[[Mapping[str, Any]], Any]) -> Any | None:
+    """The object with ``metadata`` applied to its metadata and its spec and status reduced to
+    what the converter reads, or None when the whole object is left out."""
     if not isinstance(obj, Mapping):
         return obj
     kind = obj.get("kind")
     if kind in DROPPED_KINDS:
         return None
     out = dict(obj)
-    if "metadata" in obj:
-        out["metadata"] = _metadata(obj["metadata"])
+    meta = obj.get("metadata")
+    if isinstance(meta, Mapping):
+        out["metadata"] = metadata(meta)
     if kind == "Pod":
         out["spec"] = _pod_spec(obj.get("spec"))
         status = obj.get("status")
@@ -115,6 +117,11 @@ def sanitise(obj: Any) -> Any | None:
         out["spec"] = _template(obj.get("spec"))
         out.pop("status", None)
     return out
+
+
+def sanitise(obj: Any) -> Any | None:
+    """The object as a snapshot keeps it, or None when the whole object is left out."""
+    return _kept(obj, _metadata)
 
 
 # Metadata the converter reads; everything else (uid, resourceVersion, timestamps, owner
@@ -147,21 +154,4 @@ def slim(obj: Any) -> Any | None:
     of JSON; the fields posture uses are a few hundred bytes).
 
     One pass that builds the kept dict directly: this runs for every pod of the cluster."""
-    if not isinstance(obj, Mapping):
-        return obj
-    kind = obj.get("kind")
-    if kind in DROPPED_KINDS:
-        return None
-    out = dict(obj)
-    meta = obj.get("metadata")
-    if isinstance(meta, Mapping):
-        out["metadata"] = _slim_metadata(meta)
-    if kind == "Pod":
-        out["spec"] = _pod_spec(obj.get("spec"))
-        status = obj.get("status")
-        if isinstance(status, Mapping):
-            out["status"] = {k: status[k] for k in _POD_STATUS_KEYS if k in status}
-    elif kind in CONTROLLER_KINDS:
-        out["spec"] = _template(obj.get("spec"))
-        out.pop("status", None)
-    return out
+    return _kept(obj, _slim_metadata)
