@@ -240,8 +240,8 @@ def no_host_endpoints(a: Analysis, info: RuleInfo) -> Iterable[Finding]:
     )
     yield info.finding(
         message=f"{which} host endpoint, so Calico filters nothing that reaches their "
-        "addresses from other nodes, hostNetwork pods or outside (kubelet, etcd, SSH, NodePorts "
-        "included).",
+        "addresses from other nodes, hostNetwork pods or outside (kubelet, etcd, SSH included; "
+        "traffic to NodePorts meets only its backends' policy, no pre-DNAT policy).",
         subjects=tuple(Subject("Node", n, api_version="v1") for n in bare[:50]),
         count=len(bare),
     )
