@@ -3,20 +3,17 @@
 
 Analyses work on ``Matrix.blocks``: their number follows distinct behaviours. One class pair's
 cell (its pairs, verdict and evidence naming its own endpoints) is decided on demand
-(:meth:`Matrix.decide`); :meth:`Matrix.iter_cells` expands every block into class-pair cells
-for the detail views that ask for them (``posture reach --expand``) and for tests comparing
-with per-pair decisions.
+(:meth:`Matrix.decide`); nothing lists every class pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from posture.engine.flows import Flows
 from posture.engine.index import Index
 from posture.engine.path import PathEngine, PathVerdict
-from posture.engine.peers import Peer, PeerKind
+from posture.engine.peers import Peer
 from posture.engine.verdict import Encryption
 from posture.reachability.blocks import Block, allowed_of, build_blocks
 from posture.reachability.classes import EndpointClass, build_classes
@@ -114,23 +111,6 @@ class Matrix:
         if relation is Relation.OTHER_NODE:
             enc = t.encrypted_pairs(sa, sb, b.kind, reps[1].family)
         return Cell(a, b, relation, parts, pairs, enc)
-
-    @property
-    def cells(self) -> list[Cell]:
-        return list(self.iter_cells())
-
-    def iter_cells(self) -> Iterator[Cell]:
-        """Every class-pair cell with something allowed, block by block: one per class pair,
-        so only for views that asked for that detail. Each cell is decided for its own pair
-        (its evidence names its own endpoints)."""
-        for block in self.blocks:
-            for a in block.srcs:
-                for b in block.dsts:
-                    if a is b and PeerKind.EXTERNAL is a.kind:
-                        continue
-                    cell = self.decide(a, b, block.relation)
-                    if cell is not None and cell.allowed:
-                        yield cell
 
 
 def build_matrix(index: Index, classes: list[EndpointClass] | None = None) -> Matrix:
