@@ -15,7 +15,7 @@ from posture.errors import InputError
 from posture.report.changes import Changes, FindingRef, PathRef
 from posture.report.json_render import report_dict
 from posture.report.model import Report
-from posture.report.outside import EXTERNAL, outside_names
+from posture.report.outside import EXTERNAL, outside_names, row_groups
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -46,11 +46,6 @@ def _findings(doc: dict[str, Any]) -> dict[str, FindingRef]:
     return out
 
 
-def _groups(value: Any) -> list[str]:
-    """A row end's groups: a list, or one name (reports of an older version)."""
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
 def _paths(doc: dict[str, Any]) -> set[PathRef]:
     """Paths between groups (a row stands for every pair of its source and destination
     groups), keyed after outside ranges are merged (a report by an older posture may still
@@ -62,7 +57,7 @@ def _paths(doc: dict[str, Any]) -> set[PathRef]:
     names = outside_names(full)
 
     def named(r: dict[str, Any], end: str) -> list[str]:
-        values = _groups(r.get(end, ""))
+        values = row_groups(r.get(end, ""))
         if r.get(end + "Kind") != EXTERNAL:
             return values
         return sorted({names.get(v, v) for v in values})

@@ -32,12 +32,12 @@ from posture.engine.flows import EMPTY, Flows
 from posture.engine.index import Index, PolicySet
 from posture.engine.path import PathEngine, PathVerdict
 from posture.engine.peers import Peer, PeerKind
-from posture.engine.verdict import Encryption, Stage
+from posture.engine.verdict import Stage
 from posture.model.net import IPSet
 from posture.model.policy import Direction, Profile
 from posture.reachability.bits import ClassBits, iter_bits
 from posture.reachability.classes import EndpointClass
-from posture.reachability.tally import Relation, Side, Tally, encryption
+from posture.reachability.tally import Relation, Side, Tally
 
 
 class Block:
@@ -107,10 +107,6 @@ class Block:
             self._parts = tuple(self._engine.decide(src, dst, full))
         return self._parts
 
-    @property
-    def encryption(self) -> Encryption:
-        return encryption(self.relation, self.pairs, self.encrypted_pairs)
-
     def __repr__(self) -> str:
         return (
             f"Block({len(self.srcs)} × {len(self.dsts)} classes, {self.relation.value}, "
@@ -137,7 +133,6 @@ class _Behaviours:
         self.index = index
         self.classes = classes
         self.bits = bits
-        self.full = index.universe.full()
         self._profile_keys: dict[tuple[int, Direction], Hashable] = {}
         self._parts: dict[tuple[Hashable, bool], list[int]] = {}
         self._part_of: dict[tuple[Hashable, bool], list[int]] = {}
@@ -271,14 +266,6 @@ class _Behaviours:
         if not chains:
             return None
         return (c.rep.family, c.context, self.own_parts(i, chains))
-
-
-def _split(bits: int, parts: list[int]) -> Iterator[tuple[int, int]]:
-    """(part number, bits ∩ part) for the parts that meet ``bits``."""
-    for k, part in enumerate(parts):
-        hit = bits & part
-        if hit:
-            yield k, hit
 
 
 def _group(bits: int, group_of: list[int], groups: list[int]) -> Iterator[tuple[int, int]]:

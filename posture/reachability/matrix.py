@@ -17,7 +17,7 @@ from posture.engine.peers import Peer
 from posture.engine.verdict import Encryption
 from posture.reachability.blocks import Block, allowed_of, build_blocks
 from posture.reachability.classes import EndpointClass, build_classes
-from posture.reachability.rollup import Count, Group, Rollups
+from posture.reachability.rollup import Group, Rollups
 from posture.reachability.tally import Relation, Tally, encryption
 
 __all__ = ["Block", "Cell", "Matrix", "Relation", "build_matrix"]
@@ -49,9 +49,6 @@ class Matrix:
     blocks: list[Block]
     engine: PathEngine
     tally: Tally
-    _groups: dict[int, dict[tuple[Group, Group], Count]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
     _rollups: Rollups | None = field(default=None, init=False, repr=False, compare=False)
 
     def _roll(self) -> Rollups:
@@ -67,13 +64,9 @@ class Matrix:
         """A block's pairs from each source group, and to each destination group."""
         return self._roll().marginals(block)
 
-    def groups(self, block: Block) -> dict[tuple[Group, Group], Count]:
-        """A block's pairs per (source group, destination group) as reports name them
-        (:func:`.rollup.group_of`), memoised: several rules and the report read them."""
-        hit = self._groups.get(id(block))
-        if hit is None:
-            hit = self._groups[id(block)] = self._roll().counts(block)
-        return hit
+    def colocated(self, block: Block) -> list[tuple[Group, Group]]:
+        """The group pairs of a same-node block that share a node (:mod:`.rollup`)."""
+        return self._roll().colocated(block)
 
     def pair_counts(self, a: EndpointClass, b: EndpointClass) -> dict[Relation, int]:
         """Endpoint pairs between two classes by relation (those with none left out)."""
@@ -98,18 +91,11 @@ class Matrix:
     def decide(self, a: EndpointClass, b: EndpointClass, relation: Relation) -> Cell | None:
         """The cell of one class pair and relation, decided afresh (also when nothing is
         allowed); None when no such pair exists."""
-        t = self.tally
-        sa, sb = t.side((a,)), t.side((b,))
-        pairs = t.pairs(sa, sb).get(relation, 0)
+        pairs, enc = self.pair_tally(a, b, relation)
         if not pairs:
             return None
-        reps = t.reps(sa, sb, relation)
-        if reps is None:
-            return None
+        reps = self.example(a, b, relation)
         parts = tuple(self.engine.decide(reps[0], reps[1], self.engine.index.universe.full()))
-        enc = 0
-        if relation is Relation.OTHER_NODE:
-            enc = t.encrypted_pairs(sa, sb, b.kind, reps[1].family)
         return Cell(a, b, relation, parts, pairs, enc)
 
 

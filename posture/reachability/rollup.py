@@ -11,14 +11,12 @@ only where a block holds part of a group.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 
 from posture.engine.peers import PeerKind
 from posture.reachability.blocks import Block
 from posture.reachability.classes import EndpointClass
-from posture.reachability.tally import Relation, Tally
+from posture.reachability.tally import Relation, Tally, overlap
 
 Group = tuple[str, str, str]  # kind, namespace, group name
 
@@ -26,31 +24,6 @@ Group = tuple[str, str, str]  # kind, namespace, group name
 def group_of(c: EndpointClass) -> Group:
     """Pods by namespace; node groups and outside ranges by their class."""
     return (c.kind.value, c.namespace, c.namespace if c.kind is PeerKind.POD else c.name)
-
-
-@dataclass(frozen=True, slots=True)
-class Count:
-    pairs: int
-    encrypted: int
-
-    @property
-    def unencrypted(self) -> int:
-        return self.pairs - self.encrypted
-
-
-def _dot(a: dict[str, int], b: dict[str, int], only: AbstractSet[str] | None = None) -> int:
-    small, large = (a, b) if len(a) <= len(b) else (b, a)
-    if only is None:
-        return sum(n * large.get(node, 0) for node, n in small.items())
-    return sum(n * large.get(node, 0) for node, n in small.items() if node in only)
-
-
-def _tally(tally: Tally, classes: Iterable[EndpointClass]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for c in classes:
-        for node, n in tally.node_counts(c).items():
-            out[node] = out.get(node, 0) + n
-    return out
 
 
 # One side of a block, by group: (group, its classes in the block, whether that is all of
@@ -71,19 +44,17 @@ class Rollups:
             self._members[g] = self._members.get(g, 0) + 1
             self._group_classes.setdefault(g, []).append(c)
         self._group_nodes: dict[Group, dict[str, int]] = {}
-        self._dots: dict[tuple[object, object, bool, object], int] = {}
-        self._enc_members: dict[tuple[int, object], int] = {}
+        self._dots: dict[tuple[object, object], int] = {}
         self._parts: dict[tuple[int, ...], dict[str, int]] = {}
         self._sides: dict[tuple[int, ...], list[_Part]] = {}
-        self._part_enc: dict[tuple[object, object], int] = {}
-        self._vs: dict[tuple[int, object], dict[Group, int]] = {}
+        self._vs: dict[int, dict[Group, int]] = {}
         self._by_node: dict[str, dict[Group, int]] | None = None
         self._side_tallies: dict[tuple[int, ...], dict[str, int]] = {}
 
     def _nodes(self, g: Group) -> dict[str, int]:
         hit = self._group_nodes.get(g)
         if hit is None:
-            hit = self._group_nodes[g] = _tally(self.tally, self._group_classes[g])
+            hit = self._group_nodes[g] = self.tally.side(self._group_classes[g]).nodes
         return hit
 
     def _side(self, classes: tuple[EndpointClass, ...]) -> list[_Part]:
@@ -107,112 +78,62 @@ class Rollups:
     def _part_nodes(self, key: tuple[int, ...], classes: list[EndpointClass]) -> dict[str, int]:
         hit = self._parts.get(key)
         if hit is None:
-            hit = self._parts[key] = _tally(self.tally, classes)
+            hit = self._parts[key] = self.tally.side(classes).nodes
         return hit
 
-    def _on(self, part: _Part, enc: AbstractSet[str], enc_key: object) -> int:
-        """Members of a part on ``enc`` nodes (memoised per part and per class)."""
-        g, classes, whole, ids, _ = part
-        part_key = (g if whole else ids, enc_key)
-        found = self._part_enc.get(part_key)
-        if found is not None:
-            return found
-        total = 0
-        for c in classes:
-            key = (id(c), enc_key)
-            hit = self._enc_members.get(key)
-            if hit is None:
-                counts = self.tally.node_counts(c)
-                hit = self._enc_members[key] = sum(n for node, n in counts.items() if node in enc)
-            total += hit
-        self._part_enc[part_key] = total
-        return total
-
-    def _versus(
-        self, c: EndpointClass, enc: AbstractSet[str] | None, enc_key: object
-    ) -> dict[Group, int]:
-        """Pairs on one node between a class and each whole group (on ``enc`` nodes only,
-        when given), from the groups on each of its nodes (memoised per class)."""
-        key = (id(c), enc_key)
-        hit = self._vs.get(key)
+    def _versus(self, c: EndpointClass) -> dict[Group, int]:
+        """Pairs on one node between a class and each whole group, from the groups on each
+        of its nodes (memoised per class)."""
+        hit = self._vs.get(id(c))
         if hit is None:
             if self._by_node is None:
                 self._by_node = {}
-                for g, classes in self._group_classes.items():
-                    for node, n in _tally(self.tally, classes).items():
+                for g in self._group_classes:
+                    for node, n in self._nodes(g).items():
                         self._by_node.setdefault(node, {})[g] = n
             hit = {}
             for node, n in self.tally.node_counts(c).items():
-                if enc is not None and node not in enc:
-                    continue
                 for g, m in self._by_node.get(node, {}).items():
                     hit[g] = hit.get(g, 0) + n * m
-            self._vs[key] = hit
+            self._vs[id(c)] = hit
         return hit
 
-    def _same(
-        self,
-        a: _Part,
-        b: _Part,
-        enc: AbstractSet[str] | None,
-        enc_key: object,
-    ) -> int:
-        """Pairs on one node between a's and b's classes of the block (on ``enc`` nodes
-        only, when given)."""
+    def _same(self, a: _Part, b: _Part) -> int:
+        """Pairs on one node between a's and b's classes of the block."""
         ga, ca, whole_a, ta, _ = a
         gb, cb, whole_b, tb, _ = b
         dots = self._dots
-        key: tuple[object, object, bool, object]
+        key: tuple[object, object]
         if whole_a and whole_b:
-            key = (ga, gb, True, enc_key)
+            key = (ga, gb)
             hit = dots.get(key)
             if hit is None:
-                hit = dots[key] = _dot(self._nodes(ga), self._nodes(gb), enc)
+                hit = dots[key] = overlap(self._nodes(ga), self._nodes(gb))
             return hit
         if whole_b or whole_a:
             # Sum per class of the partial side against the whole group.
             whole, part = (gb, ca) if whole_b else (ga, cb)
-            total = 0
-            for c in part:
-                total += self._versus(c, enc, enc_key).get(whole, 0)
-            return total
-        key = (ta, tb, False, enc_key)
+            return sum(self._versus(c).get(whole, 0) for c in part)
+        key = (ta, tb)
         hit = dots.get(key)
         if hit is None:
-            hit = dots[key] = _dot(self._part_nodes(ta, ca), self._part_nodes(tb, cb), enc)
+            hit = dots[key] = overlap(self._part_nodes(ta, ca), self._part_nodes(tb, cb))
         return hit
 
-    def counts(self, block: Block) -> dict[tuple[Group, Group], Count]:
-        """Pairs (and encrypted pairs) of ``block`` per (source group, destination group);
-        groups with no pair in the block's relation are left out."""
+    def colocated(self, block: Block) -> list[tuple[Group, Group]]:
+        """The (source group, destination group) pairs of a same-node block that hold an
+        endpoint pair: groups with members on one node (an endpoint and itself excepted)."""
+        assert block.relation is Relation.SAME_NODE
         srcs, dsts = self._side(block.srcs), self._side(block.dsts)
-        out: dict[tuple[Group, Group], Count] = {}
-        relation = block.relation
-        if relation is Relation.NONE:
-            for a in srcs:
-                for b in dsts:
-                    out[(a[0], b[0])] = Count(a[4] * b[4], 0)
-            return out
-        if relation is Relation.SAME_NODE:
-            dst_ids = {id(c) for c in block.dsts}
-            for a in srcs:
-                for b in dsts:
-                    pairs = self._same(a, b, None, None)
-                    if a[0] == b[0]:  # an endpoint and itself are no pair
-                        pairs -= sum(c.size for c in a[1] if id(c) in dst_ids)
-                    if pairs:
-                        out[(a[0], b[0])] = Count(pairs, 0)
-            return out
-        enc = self.tally.enc_nodes(block.dst_kind is PeerKind.HOST, block.dsts[0].rep.family)
-        enc_key = (block.dst_kind is PeerKind.HOST, block.dsts[0].rep.family)
-        on_enc = [self._on(b, enc, enc_key) for b in dsts]
+        dst_ids = {id(c) for c in block.dsts}
+        out = []
         for a in srcs:
-            a_enc = self._on(a, enc, enc_key)
-            for b, b_enc in zip(dsts, on_enc, strict=True):
-                pairs = a[4] * b[4] - self._same(a, b, None, None)
+            for b in dsts:
+                pairs = self._same(a, b)
+                if a[0] == b[0]:  # an endpoint and itself are no pair
+                    pairs -= sum(c.size for c in a[1] if id(c) in dst_ids)
                 if pairs:
-                    encrypted = a_enc * b_enc - self._same(a, b, enc, enc_key)
-                    out[(a[0], b[0])] = Count(pairs, encrypted)
+                    out.append((a[0], b[0]))
         return out
 
     def _part_tally(self, part: _Part) -> dict[str, int]:
@@ -250,7 +171,7 @@ class Rollups:
             ids = {id(c) for c in other_classes}
             out = []
             for p in mine:
-                same = _dot(self._part_tally(p), nodes)
+                same = overlap(self._part_tally(p), nodes)
                 if relation is Relation.SAME_NODE:
                     itself = sum(c.size for c in p[1] if id(c) in ids)
                     out.append((p[0], same - itself))

@@ -42,7 +42,7 @@ class Side:
     nodes: dict[str, int]
 
 
-def _overlap(ca: dict[str, int], cb: dict[str, int], only: set[str] | None = None) -> int:
+def overlap(ca: dict[str, int], cb: dict[str, int], only: set[str] | None = None) -> int:
     """Pairs of members on the same node (restricted to nodes in ``only``), iterating over
     the smaller of the two node tallies: host classes can span thousands of nodes."""
     small, large = (ca, cb) if len(ca) <= len(cb) else (cb, ca)
@@ -102,7 +102,7 @@ class Tally:
         if itself is None:
             both = {id(c) for c in a.classes} & {id(c) for c in b.classes}
             itself = sum(c.size for c in a.classes if id(c) in both)
-        same_all = _overlap(a.nodes, b.nodes)
+        same_all = overlap(a.nodes, b.nodes)
         out = {
             Relation.SAME_NODE: same_all - itself,
             Relation.OTHER_NODE: a.size * b.size - same_all,
@@ -128,7 +128,7 @@ class Tally:
         ea, eb = (
             on if on is not None else (self.on(a, dst_kind, family), self.on(b, dst_kind, family))
         )
-        return ea * eb - _overlap(a.nodes, b.nodes, enc)
+        return ea * eb - overlap(a.nodes, b.nodes, enc)
 
     def reps(self, a: Side, b: Side, relation: Relation) -> tuple[Peer, Peer] | None:
         """One endpoint pair of the two sides in this relation."""

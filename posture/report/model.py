@@ -65,6 +65,26 @@ class ReachRow:
     dst_pairs: tuple[int, ...] = ()
 
 
+def merge_groups(
+    groups: tuple[str, ...], counts: tuple[int, ...]
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """A row end's groups sorted, each once, with the pair counts of repeated ones summed
+    (``counts`` empty: not known, and not known after)."""
+    merged: dict[str, int] = {}
+    for k, g in enumerate(groups):
+        merged[g] = merged.get(g, 0) + (counts[k] if counts else 0)
+    order = sorted(merged)
+    return tuple(order), tuple(merged[g] for g in order) if counts else ()
+
+
+def add_counts(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """Per-group pair counts of two rows over the same groups, summed (none when either
+    row has none)."""
+    if not a or not b:
+        return ()
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
 @dataclass(frozen=True)
 class Report:
     tool_version: str

@@ -17,14 +17,14 @@ from dataclasses import replace
 from typing import Any
 
 from posture.report.json_render import reach_dict
-from posture.report.model import ReachRow
+from posture.report.model import ReachRow, add_counts, merge_groups
 
 OUTSIDE = "outside the cluster"
 EXTERNAL = "external"
 _Sig = frozenset[tuple[str, str, str, str]]
 
 
-def _names(value: Any) -> list[str]:
+def row_groups(value: Any) -> list[str]:
     """A row end's groups: a list (this version), or one name (older reports)."""
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
@@ -33,7 +33,7 @@ def _signatures(rows: Iterable[Mapping[str, Any]]) -> dict[str, set[tuple[str, s
     sigs: dict[str, set[tuple[str, str, str, str]]] = {}
     for r in rows:
         rel, allowed = str(r["relation"]), str(r["allowed"])
-        src, dst = _names(r["src"]), _names(r["dst"])
+        src, dst = row_groups(r["src"]), row_groups(r["dst"])
         if r["srcKind"] == EXTERNAL:
             for name in src:
                 sigs.setdefault(name, set()).add(("from", "\n".join(dst), rel, allowed))
@@ -64,25 +64,6 @@ def outside_names(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _renamed(
-    groups: tuple[str, ...], counts: tuple[int, ...], names: Mapping[str, str]
-) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """Groups renamed, those that became one merged (their pair counts summed)."""
-    merged: dict[str, int] = {}
-    for k, g in enumerate(groups):
-        new = names.get(g, g)
-        merged[new] = merged.get(new, 0) + (counts[k] if k < len(counts) else 0)
-    order = sorted(merged)
-    return tuple(order), tuple(merged[g] for g in order) if counts else ()
-
-
-def _sum(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    """Per-group counts of two rows summed (none when either has none)."""
-    if not a or not b or len(a) != len(b):
-        return ()
-    return tuple(x + y for x, y in zip(a, b, strict=True))
-
-
 def merge_outside(rows: Iterable[ReachRow]) -> tuple[ReachRow, ...]:
     """The rows with outside ranges renamed, rows that became equal summed into one."""
     rows = tuple(rows)
@@ -90,10 +71,10 @@ def merge_outside(rows: Iterable[ReachRow]) -> tuple[ReachRow, ...]:
     merged: dict[tuple[tuple[str, ...], tuple[str, ...], str, str, str], ReachRow] = {}
     for r in rows:
         if r.src_kind == EXTERNAL:
-            src, src_pairs = _renamed(r.src, r.src_pairs, names)
+            src, src_pairs = merge_groups(tuple(names.get(g, g) for g in r.src), r.src_pairs)
             r = replace(r, src=src, src_pairs=src_pairs)
         if r.dst_kind == EXTERNAL:
-            dst, dst_pairs = _renamed(r.dst, r.dst_pairs, names)
+            dst, dst_pairs = merge_groups(tuple(names.get(g, g) for g in r.dst), r.dst_pairs)
             r = replace(r, dst=dst, dst_pairs=dst_pairs)
         key = (r.src, r.dst, r.relation, r.allowed, r.encryption)
         seen = merged.get(key)
@@ -104,8 +85,8 @@ def merge_outside(rows: Iterable[ReachRow]) -> tuple[ReachRow, ...]:
                 seen,
                 pairs=seen.pairs + r.pairs,
                 unencrypted_pairs=seen.unencrypted_pairs + r.unencrypted_pairs,
-                src_pairs=_sum(seen.src_pairs, r.src_pairs),
-                dst_pairs=_sum(seen.dst_pairs, r.dst_pairs),
+                src_pairs=add_counts(seen.src_pairs, r.src_pairs),
+                dst_pairs=add_counts(seen.dst_pairs, r.dst_pairs),
             )
         )
     return tuple(merged.values())

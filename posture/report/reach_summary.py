@@ -19,7 +19,7 @@ from posture.engine.flows import Flows, Universe
 from posture.engine.peers import PeerKind
 from posture.reachability.matrix import Block, Matrix, Relation
 from posture.reachability.rollup import Group
-from posture.report.model import ReachRow
+from posture.report.model import ReachRow, add_counts, merge_groups
 
 
 @dataclass(slots=True)
@@ -108,25 +108,6 @@ def reach_summary(matrix: Matrix, universe: Universe) -> tuple[ReachRow, ...]:
     return tuple(rows)
 
 
-def _union(
-    a: tuple[str, ...], a_pairs: tuple[int, ...], b: tuple[str, ...], b_pairs: tuple[int, ...]
-) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """Groups of both, with their pair counts summed (none when either has none)."""
-    order = sorted(set(a) | set(b))
-    if not a_pairs or not b_pairs:
-        return tuple(order), ()
-    counts: dict[str, int] = dict(zip(a, a_pairs, strict=True))
-    for g, n in zip(b, b_pairs, strict=True):
-        counts[g] = counts.get(g, 0) + n
-    return tuple(order), tuple(counts[g] for g in order)
-
-
-def _sum(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    if not a or not b:
-        return ()
-    return tuple(x + y for x, y in zip(a, b, strict=True))
-
-
 def _merge(rows: list[ReachRow], *, by_src: bool) -> list[ReachRow]:
     """Rows that share one end (``by_src``: the sources) and allow the same are one row over
     the union of their other ends: every pair it names lies in one of them, allowed alike.
@@ -140,12 +121,14 @@ def _merge(rows: list[ReachRow], *, by_src: bool) -> list[ReachRow]:
             merged[key] = r
             continue
         if by_src:
-            dst, dst_pairs = _union(seen.dst, seen.dst_pairs, r.dst, r.dst_pairs)
-            src_pairs = _sum(seen.src_pairs, r.src_pairs)
+            both = seen.dst_pairs + r.dst_pairs if seen.dst_pairs and r.dst_pairs else ()
+            dst, dst_pairs = merge_groups(seen.dst + r.dst, both)
+            src_pairs = add_counts(seen.src_pairs, r.src_pairs)
             src = seen.src
         else:
-            src, src_pairs = _union(seen.src, seen.src_pairs, r.src, r.src_pairs)
-            dst_pairs = _sum(seen.dst_pairs, r.dst_pairs)
+            both = seen.src_pairs + r.src_pairs if seen.src_pairs and r.src_pairs else ()
+            src, src_pairs = merge_groups(seen.src + r.src, both)
+            dst_pairs = add_counts(seen.dst_pairs, r.dst_pairs)
             dst = seen.dst
         merged[key] = replace(
             seen,

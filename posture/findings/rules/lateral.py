@@ -87,7 +87,7 @@ def _across(a: Analysis, block: Block, twin: bool) -> Iterable[tuple[str, str]]:
                 if s != d and len(nodes_of[s] | nodes_of[d]) > 1:
                     yield s, d
         return
-    for (_, s, _), (_, d, _) in a.matrix.groups(block):
+    for (_, s, _), (_, d, _) in a.matrix.colocated(block):
         if s != d:
             yield s, d
 
